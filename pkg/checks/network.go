@@ -1,0 +1,306 @@
+package checks
+
+import (
+	"crypto/tls"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"fmt"
+	"strings"
+
+	"github.com/wacheck/wacheck/pkg/probe"
+	"github.com/wacheck/wacheck/pkg/tlsnames"
+)
+
+func dnsFailureWords(d probe.DNS) string {
+	if d.Err == nil {
+		return "the name has no addresses"
+	}
+	switch d.Err.Kind {
+	case probe.ErrNXDomain:
+		return "the name does not exist (NXDOMAIN)"
+	case probe.ErrNoAddress:
+		return "the name exists but has no A or AAAA records"
+	case probe.ErrDNSTimeout:
+		return "the DNS resolver did not answer in time"
+	case probe.ErrCanceled:
+		return "the probe was interrupted during DNS resolution"
+	}
+	return "DNS lookup failed: " + d.Err.Msg
+}
+
+func dnsResolve(in *Input) verdict {
+	d := in.Evidence.DNS
+	host := in.Evidence.Target.Host
+	if len(d.Addresses) > 0 {
+		switch d.Resolver {
+		case "literal":
+			return info("%s is an IP address: no DNS lookup", host)
+		case "--resolve":
+			return info("%s pinned with --resolve to %s: no DNS lookup", host, strings.Join(d.Addresses, ", "))
+		}
+		return pass("%s resolves to %s", host, strings.Join(d.Addresses, ", "))
+	}
+	fix := "Publish an A (and, if reachable over IPv6, an AAAA) record for " + host +
+		" at your DNS provider; check with: dig +short " + host + " A"
+	if d.Err != nil && d.Err.Kind == probe.ErrDNSTimeout {
+		fix = "Check that the name's authoritative DNS servers answer: dig " + host + " +trace"
+	}
+	return fail(fix, "%s: %s", host, dnsFailureWords(d))
+}
+
+func dnsTime(in *Input) verdict {
+	d := in.Evidence.DNS
+	if d.Pinned {
+		return skip("no DNS query was made (%s)", pinnedWhy(d))
+	}
+	if d.Start.IsZero() || d.End.IsZero() {
+		return skip("the DNS lookup did not run")
+	}
+	t := in.Thresholds
+	took := d.End.Sub(d.Start)
+	fix := "Slow DNS adds to every delivery the sender makes after its cache expires: use a DNS provider " +
+		"with anycast name servers and raise the record's TTL (300 s or more)"
+	switch {
+	case took >= t.DNSFail:
+		return fail(fix, "the %s resolver took %s (limit %s)", d.Resolver, ms(took), ms(t.DNSFail))
+	case took >= t.DNSWarn:
+		return warn(fix, "the %s resolver took %s (warning at %s)", d.Resolver, ms(took), ms(t.DNSWarn))
+	}
+	return pass("%s (%s resolver)", ms(took), d.Resolver)
+}
+
+func pinnedWhy(d probe.DNS) string {
+	if d.Resolver == "literal" {
+		return "the target is an IP address"
+	}
+	return "the address was pinned with --resolve"
+}
+
+func connectPort(in *Input) verdict {
+	p := in.Evidence.Target.Port
+	if p == 443 {
+		return pass("port 443")
+	}
+	return warn("Serve the webhook on port 443: some senders and many corporate egress firewalls allow no other "+
+		"port (nginx: listen 443 ssl;)",
+		"port %d is not the standard HTTPS port 443", p)
+}
+
+func connectTCP(in *Input, s *endpointState) verdict {
+	ep := s.ep
+	hp := in.Evidence.Target.HostPort()
+	if ep.ConnectErr == nil {
+		return pass("connected to %s port %d", ep.Address, in.Evidence.Target.Port)
+	}
+	port := in.Evidence.Target.Port
+	switch ep.ConnectErr.Kind {
+	case probe.ErrRefused:
+		return fail(fmt.Sprintf("Start the server or open the port: check it listens with `ss -ltnp 'sport = :%d'` "+
+			"(nginx: listen %d ssl;) and that a load balancer forwards it", port, port),
+			"%s refused the connection to port %d (nothing listens there, or a firewall rejects it)", ep.Address, port)
+	case probe.ErrUnreachable:
+		return fail("Check routing and firewalls between the internet and "+ep.Address+
+			"; if this is an AAAA address that does not work, remove the AAAA record",
+			"%s is unreachable (no route to the host or network)", ep.Address)
+	case probe.ErrTimeout:
+		return fail(fmt.Sprintf("Allow inbound TCP port %d from the sender's networks in the firewall or "+
+			"security group; a firewall that drops packets silently looks like this", port),
+			"no answer from %s within %s: the SYN was not answered (packets dropped)", hp, in.Evidence.Timeout)
+	case probe.ErrReset:
+		return fail("Check the firewall or load balancer in front of the server; it resets new connections",
+			"%s reset the connection", ep.Address)
+	case probe.ErrCanceled:
+		return fail("", "the probe was interrupted while connecting to %s", ep.Address)
+	}
+	return fail("Check that "+hp+" accepts TCP connections", "connecting to %s failed: %s", ep.Address, ep.ConnectErr.Msg)
+}
+
+func timingConnect(in *Input, s *endpointState) verdict {
+	if s.ep.ConnectErr != nil {
+		return skip("no TCP connection")
+	}
+	took := s.ep.ConnectEnd.Sub(s.ep.ConnectStart)
+	if took >= in.Thresholds.ConnectWarn {
+		return warn("A slow TCP connect is network distance or an overloaded listener/load balancer: "+
+			"serve from a region near the sender, check the load balancer's health and SYN backlog",
+			"TCP connect took %s (warning at %s)", ms(took), ms(in.Thresholds.ConnectWarn))
+	}
+	return pass("%s", ms(took))
+}
+
+// noHandshake explains why a handshake check is skipped.
+func noHandshake(s *endpointState) (verdict, bool) {
+	if s.hs == nil {
+		return skip("no TLS handshake: the TCP connection failed"), true
+	}
+	return verdict{}, false
+}
+
+// handshakeFailed explains why a check needing a completed handshake is
+// skipped; it returns false when the handshake completed.
+func handshakeFailed(s *endpointState) (verdict, bool) {
+	if v, ok := noHandshake(s); ok {
+		return v, true
+	}
+	if s.hs.Err != nil {
+		return skip("the TLS handshake did not complete"), true
+	}
+	return verdict{}, false
+}
+
+// noCerts explains why a certificate check is skipped.
+func noCerts(s *endpointState) (verdict, bool) {
+	if v, ok := noHandshake(s); ok {
+		return v, true
+	}
+	if s.chain == nil {
+		return skip("the server sent no certificate before the handshake ended"), true
+	}
+	if s.chain.leaf == nil {
+		return skip("the server's first certificate could not be parsed: %v", s.chain.certs[0].parseErr), true
+	}
+	return verdict{}, false
+}
+
+func tlsHandshake(in *Input, s *endpointState) verdict {
+	if v, ok := noHandshake(s); ok {
+		return v
+	}
+	hs := s.hs
+	if hs.Err == nil {
+		return pass("%s with SNI %s", tlsnames.Version(hs.Version), sniWords(hs.ServerName))
+	}
+	e := hs.Err
+	switch e.Kind {
+	case probe.ErrPlainHTTP:
+		return fail(fmt.Sprintf("This port speaks plain HTTP: enable TLS on it (nginx: listen %d ssl; with "+
+			"ssl_certificate and ssl_certificate_key) or point the webhook at the HTTPS port", in.Evidence.Target.Port),
+			"the server answered with plain HTTP, not TLS")
+	case probe.ErrNotTLS:
+		return fail("Check what listens on the port (ss -ltnp) and that no proxy in front of it terminates differently",
+			"the server answered with bytes that are not TLS: %s", e.Msg)
+	case probe.ErrReset:
+		return fail("A WAF, firewall or load balancer is dropping the ClientHello: check its logs for this "+
+			"connection; make sure the server accepts TLS 1.2+ and the SNI name "+sniWords(hs.ServerName),
+			"the connection was reset after the ClientHello")
+	case probe.ErrClosed:
+		return fail("The server closed the connection without an alert: usually no certificate is configured "+
+			"for the SNI name (nginx: a server block with server_name "+sniWords(hs.ServerName)+" and listen 443 ssl) "+
+			"or a proxy in front of it rejects the ClientHello",
+			"the server closed the connection after the ClientHello without a TLS alert")
+	case probe.ErrNoCommon:
+		return fail("Enable TLS 1.2 and 1.3 with modern ECDHE-GCM ciphers: nginx `ssl_protocols TLSv1.2 TLSv1.3;` "+
+			"Apache `SSLProtocol -all +TLSv1.2 +TLSv1.3`; HAProxy `ssl-min-ver TLSv1.2`",
+			"no TLS 1.2+ protocol or cipher in common with a strict sender%s", alertSuffix(e))
+	case probe.ErrAlert:
+		fix := "Check the server's TLS configuration and error log for this handshake"
+		if e.Alert == 112 {
+			fix = "The server has no certificate for the name " + sniWords(hs.ServerName) +
+				": add it to server_name (nginx) / ServerName or ServerAlias (Apache)"
+		}
+		if e.Alert == 116 {
+			fix = "The server requires a client certificate (mTLS); configure it to accept the sender's " +
+				"certificate, or make client certificates optional (nginx: ssl_verify_client optional;)"
+		}
+		return fail(fix, "the server ended the handshake with TLS alert %s", tlsnames.Alert(e.Alert))
+	case probe.ErrTimeout:
+		return fail("The server (or a WAF/load balancer in front of it) accepted the TCP connection but did not "+
+			"answer the ClientHello: check that TLS is enabled on the port and the server is not overloaded",
+			"no answer to the ClientHello within %s", in.Evidence.Timeout)
+	case probe.ErrCanceled:
+		return fail("", "the probe was interrupted during the handshake")
+	}
+	return fail("Check the server's TLS configuration", "the TLS handshake failed: %s", e.Msg)
+}
+
+func alertSuffix(e *probe.NetError) string {
+	if e.Alert != 0 {
+		return " (the server answered with alert " + tlsnames.Alert(e.Alert) + ")"
+	}
+	return " (" + e.Msg + ")"
+}
+
+func sniWords(name string) string {
+	if name == "" {
+		return "(none: the target is an IP address)"
+	}
+	return name
+}
+
+func timingHandshake(in *Input, s *endpointState) verdict {
+	if v, ok := handshakeFailed(s); ok {
+		return v
+	}
+	took := s.hs.End.Sub(s.hs.Start)
+	t := in.Thresholds
+	fix := "Slow handshakes are what senders report as \"SSL handshake timeout\": use an ECDSA P-256 " +
+		"certificate, enable session resumption (nginx ssl_session_cache shared:SSL:10m;), staple OCSP " +
+		"(ssl_stapling on;), and check a WAF or overloaded TLS terminator is not delaying it"
+	switch {
+	case took >= t.HandshakeFail:
+		return fail(fix, "the TLS handshake took %s (limit %s)", ms(took), ms(t.HandshakeFail))
+	case took >= t.HandshakeWarn:
+		return warn(fix, "the TLS handshake took %s (warning at %s)", ms(took), ms(t.HandshakeWarn))
+	}
+	return pass("%s", ms(took))
+}
+
+func tlsNegotiated(in *Input, s *endpointState) verdict {
+	if v, ok := handshakeFailed(s); ok {
+		return v
+	}
+	hs := s.hs
+	return info("%s, %s, key exchange %s", tlsnames.Version(hs.Version), tls.CipherSuiteName(hs.CipherSuite),
+		tlsnames.Group(hs.CurveID))
+}
+
+func httpALPN(in *Input, s *endpointState) verdict {
+	if v, ok := handshakeFailed(s); ok {
+		return v
+	}
+	switch s.hs.ALPN {
+	case "h2":
+		return pass("the server selected h2")
+	case "":
+		return warn("Enable HTTP/2: nginx `http2 on;` (1.25.1+) or `listen 443 ssl http2;`; Apache "+
+			"`Protocols h2 http/1.1`; HAProxy `alpn h2,http/1.1` on the bind line",
+			"the server selected no ALPN protocol (offered %s): HTTP/2 is not available", strings.Join(s.hs.OfferedALPN, ", "))
+	}
+	return warn("Enable HTTP/2: nginx `http2 on;`; Apache `Protocols h2 http/1.1`; HAProxy `alpn h2,http/1.1`",
+		"the server selected %s, not h2", s.hs.ALPN)
+}
+
+func mtlsRequest(in *Input, s *endpointState) verdict {
+	if v, ok := noHandshake(s); ok {
+		return v
+	}
+	if !s.hs.ClientCertRequested {
+		if s.hs.Err != nil && s.hs.Version == 0 {
+			return skip("the handshake ended before the server could ask for a client certificate")
+		}
+		return pass("the server does not ask for a client certificate")
+	}
+	cas := DistinguishedNames(s.hs.AcceptableCAs)
+	list := "any CA (the request lists none)"
+	if len(cas) > 0 {
+		list = strings.Join(cas, "; ")
+	}
+	return info("the server asks for a client certificate (mTLS); acceptable CAs: %s. "+
+		"Meta's webhook client certificate has CN client.webhooks.fbclientcerts.com", list)
+}
+
+// DistinguishedNames decodes DER-encoded names from a CertificateRequest.
+func DistinguishedNames(raw [][]byte) []string {
+	var out []string
+	for _, der := range raw {
+		var seq pkix.RDNSequence
+		if rest, err := asn1.Unmarshal(der, &seq); err != nil || len(rest) > 0 {
+			out = append(out, fmt.Sprintf("(undecodable name, %d bytes)", len(der)))
+			continue
+		}
+		var n pkix.Name
+		n.FillFromRDNSequence(&seq)
+		out = append(out, n.String())
+	}
+	return out
+}

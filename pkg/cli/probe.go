@@ -1,0 +1,245 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wacheck/wacheck/pkg/checks"
+	"github.com/wacheck/wacheck/pkg/probe"
+	"github.com/wacheck/wacheck/pkg/render"
+	"github.com/wacheck/wacheck/pkg/report"
+	"github.com/wacheck/wacheck/pkg/target"
+	"github.com/wacheck/wacheck/pkg/trust"
+	"github.com/wacheck/wacheck/pkg/wacheck"
+)
+
+// ProbeOptions holds the probe command's flags and dependencies.
+type ProbeOptions struct {
+	IO *IOStreams
+	// Now, Dial and Resolver are the clock and network; nil means real.
+	Now      func() time.Time
+	Dial     probe.DialFunc
+	Resolver probe.Resolver
+
+	Target     target.Target
+	Format     string
+	FailOn     string
+	Timeout    time.Duration
+	Roots      *trust.Store
+	Pinned     map[string][]netip.Addr
+	Thresholds checks.Thresholds
+	NoColor    bool
+	Verbose    bool
+}
+
+// probeFlags are the raw flag values before validation.
+type probeFlags struct {
+	sni           string
+	caFile        string
+	trustStore    string
+	resolve       []string
+	expiryWarnDay int
+}
+
+func newProbeCmd(ios *IOStreams, runF func(context.Context, *ProbeOptions) error) *cobra.Command {
+	opts := &ProbeOptions{IO: ios, Thresholds: checks.DefaultThresholds()}
+	var f probeFlags
+	cmd := &cobra.Command{
+		Use:   "probe TARGET",
+		Short: "Probe an HTTPS endpoint as a strict webhook sender would",
+		Long: `Probe TARGET as a strict webhook sender would and print a checklist.
+
+TARGET is a host name, host:port, [IPv6]:port, an IP address (add --sni NAME;
+an IP is never sent as SNI) or an https:// URL. The port defaults to 443.`,
+		Example: `  wacheck probe api.example.com
+  wacheck probe api.example.com --fail-on warn
+  wacheck probe https://api.example.com/webhook --format json > ticket.json
+  wacheck probe api.example.com --ca-file staging-root.pem --resolve api.example.com:443:10.1.2.3`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageErrorf("give exactly one target, e.g. wacheck probe api.example.com",
+					"probe takes one target, got %d", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := opts.complete(args[0], f); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runProbe(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Format, "format", "text", "output format: text or json")
+	fl.StringVar(&opts.FailOn, "fail-on", "fail", "exit 1 when a check is at or above this level: fail, warn or never")
+	fl.DurationVar(&opts.Timeout, "timeout", probe.DefaultTimeout, "time limit for the whole probe")
+	fl.StringVar(&f.sni, "sni", "", "server name to send (needed when TARGET is an IP address)")
+	fl.StringVar(&f.caFile, "ca-file", "", "verify against the roots in this PEM file instead of Mozilla's")
+	fl.StringVar(&f.trustStore, "trust", "mozilla", "root store: mozilla (bundled) or system (the OS root files)")
+	fl.StringArrayVar(&f.resolve, "resolve", nil, "use ADDR for HOST:PORT instead of DNS (HOST:PORT:ADDR[,ADDR...], repeatable)")
+	fl.BoolVar(&opts.NoColor, "no-color", false, "disable colour (also NO_COLOR=1)")
+	fl.BoolVarP(&opts.Verbose, "verbose", "v", false, "show the details of passing checks too")
+	th := &opts.Thresholds
+	fl.DurationVar(&th.DNSWarn, "dns-warn", th.DNSWarn, "warn when DNS takes this long")
+	fl.DurationVar(&th.DNSFail, "dns-fail", th.DNSFail, "fail when DNS takes this long")
+	fl.DurationVar(&th.ConnectWarn, "connect-warn", th.ConnectWarn, "warn when the TCP connect takes this long")
+	fl.DurationVar(&th.HandshakeWarn, "handshake-warn", th.HandshakeWarn, "warn when the TLS handshake takes this long")
+	fl.DurationVar(&th.HandshakeFail, "handshake-fail", th.HandshakeFail, "fail when the TLS handshake takes this long")
+	fl.IntVar(&f.expiryWarnDay, "expiry-warn", 30, "warn when a certificate expires within this many days")
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions([]string{"fail", "warn", "never"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("trust", cobra.FixedCompletions([]string{"mozilla", "system"}, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
+
+// complete validates the flags and fills in opts.
+func (o *ProbeOptions) complete(arg string, f probeFlags) error {
+	t, err := target.Parse(arg, f.sni)
+	if err != nil {
+		te := err.(*target.Error)
+		return &UsageError{Err: err, Hint: te.Hint}
+	}
+	o.Target = t
+	switch o.Format {
+	case "text", "json":
+	default:
+		return usageErrorf("use --format text or --format json", "invalid --format %q", o.Format)
+	}
+	switch o.FailOn {
+	case "fail", "warn", "never":
+	default:
+		return usageErrorf("use --fail-on fail, warn or never", "invalid --fail-on %q", o.FailOn)
+	}
+	if o.Timeout <= 0 {
+		return usageErrorf("e.g. --timeout 10s", "--timeout must be positive, got %s", o.Timeout)
+	}
+	th := o.Thresholds
+	for _, d := range []time.Duration{th.DNSWarn, th.DNSFail, th.ConnectWarn, th.HandshakeWarn, th.HandshakeFail} {
+		if d <= 0 {
+			return usageErrorf("thresholds are durations such as 500ms or 2s", "timing thresholds must be positive")
+		}
+	}
+	if f.expiryWarnDay < 0 {
+		return usageErrorf("e.g. --expiry-warn 30", "--expiry-warn must not be negative")
+	}
+	o.Thresholds.ExpiryWarn = time.Duration(f.expiryWarnDay) * 24 * time.Hour
+
+	switch {
+	case f.caFile != "" && f.trustStore != "mozilla":
+		return usageErrorf("--ca-file replaces the root store; drop --trust", "--ca-file and --trust cannot be combined")
+	case f.caFile != "":
+		s, err := trust.FromFile(f.caFile)
+		if err != nil {
+			return usageErrorf("give a PEM file of CA certificates, as for curl --cacert", "--ca-file: %v", err)
+		}
+		o.Roots = s
+	case f.trustStore == "mozilla":
+		o.Roots = trust.Mozilla()
+	case f.trustStore == "system":
+		s, err := trust.System()
+		if err != nil {
+			return usageErrorf("use --trust mozilla or --ca-file", "--trust system: %v", err)
+		}
+		o.Roots = s
+	default:
+		return usageErrorf("use --trust mozilla or --trust system", "invalid --trust %q", f.trustStore)
+	}
+
+	o.Pinned = map[string][]netip.Addr{}
+	for _, r := range f.resolve {
+		key, addrs, err := parseResolve(r)
+		if err != nil {
+			return usageErrorf("the form is HOST:PORT:ADDR, e.g. --resolve api.example.com:443:10.1.2.3", "--resolve %q: %v", r, err)
+		}
+		o.Pinned[key] = append(o.Pinned[key], addrs...)
+	}
+	if len(o.Pinned) > 0 && !t.IsIP() {
+		if _, ok := o.Pinned[t.HostPort()]; !ok {
+			return usageErrorf("--resolve must name the target's host and port: "+t.HostPort(),
+				"--resolve does not match the target %s", t.HostPort())
+		}
+	}
+	return nil
+}
+
+// parseResolve parses curl's HOST:PORT:ADDR[,ADDR...]; ADDR may be [v6].
+func parseResolve(s string) (string, []netip.Addr, error) {
+	host, rest, ok := strings.Cut(s, ":")
+	if !ok || host == "" {
+		return "", nil, fmt.Errorf("missing host")
+	}
+	portStr, addrList, ok := strings.Cut(rest, ":")
+	if !ok {
+		return "", nil, fmt.Errorf("missing address")
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil || port < 1 || port > 65535 {
+		return "", nil, fmt.Errorf("invalid port %q", portStr)
+	}
+	var addrs []netip.Addr
+	for _, a := range strings.Split(addrList, ",") {
+		a = strings.TrimSuffix(strings.TrimPrefix(a, "["), "]")
+		ip, err := netip.ParseAddr(a)
+		if err != nil || ip.Zone() != "" {
+			return "", nil, fmt.Errorf("%q is not an IP address", a)
+		}
+		addrs = append(addrs, ip.Unmap())
+	}
+	name := strings.TrimSuffix(strings.ToLower(host), ".")
+	return net.JoinHostPort(name, strconv.Itoa(port)), addrs, nil
+}
+
+func runProbe(ctx context.Context, o *ProbeOptions) error {
+	rep := wacheck.Probe(ctx, wacheck.Config{
+		Probe: probe.Options{
+			Target:   o.Target,
+			Timeout:  o.Timeout,
+			Pinned:   o.Pinned,
+			Dial:     o.Dial,
+			Resolver: o.Resolver,
+		},
+		Roots:      o.Roots,
+		Thresholds: o.Thresholds,
+		Now:        o.Now,
+	})
+	rep.Tool = report.Tool{Name: "wacheck", Version: version()}
+	rep.Settings.FailOn = o.FailOn
+
+	var err error
+	if o.Format == "json" {
+		err = render.JSON(o.IO.Out, rep)
+	} else {
+		err = render.Text(o.IO.Out, rep, render.TextOptions{Color: o.IO.ColorEnabled(o.NoColor), Verbose: o.Verbose})
+	}
+	if err != nil {
+		return &RuntimeError{Err: fmt.Errorf("writing the report: %w", err)}
+	}
+	if ctx.Err() != nil {
+		return &RuntimeError{Err: fmt.Errorf("probe %s: interrupted", o.Target.HostPort())}
+	}
+	if failsAt(rep, o.FailOn) {
+		return ErrFindings
+	}
+	return nil
+}
+
+// failsAt reports whether the report has a check at or above level.
+func failsAt(rep *report.Report, level string) bool {
+	switch level {
+	case "never":
+		return false
+	case "warn":
+		return rep.Worst().Severity() >= report.Warn.Severity()
+	}
+	return rep.Worst().Severity() >= report.Fail.Severity()
+}

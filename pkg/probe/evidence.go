@@ -1,0 +1,113 @@
+package probe
+
+import (
+	"time"
+
+	"github.com/wacheck/wacheck/pkg/target"
+)
+
+// Evidence is everything one probe observed, recorded as raw facts: times
+// at which each phase started and ended, bytes as served, and the errors met.
+// It holds no judgement; package checks turns it into results.
+type Evidence struct {
+	Target    target.Target
+	StartedAt time.Time
+	EndedAt   time.Time
+	// Timeout is the budget the whole probe ran under.
+	Timeout time.Duration
+
+	DNS DNS
+	// Endpoints holds one entry per address probed, in the order probed.
+	Endpoints []Endpoint
+}
+
+// DNS records the name resolution.
+type DNS struct {
+	// Pinned is true when the address came from --resolve or the target is
+	// an IP literal: no DNS query was made.
+	Pinned bool
+	// Resolver names who was asked ("system" or an address).
+	Resolver  string
+	Start     time.Time
+	End       time.Time
+	Addresses []string
+	Err       *NetError
+}
+
+// Endpoint records the connection to one address.
+type Endpoint struct {
+	Address string // IP address, no port
+
+	ConnectStart time.Time
+	ConnectEnd   time.Time
+	ConnectErr   *NetError
+
+	// Handshake is nil when no TLS handshake was attempted (the TCP
+	// connection failed).
+	Handshake *Handshake
+}
+
+// Handshake records one TLS handshake as a strict client: SNI set, TLS 1.2
+// minimum, no verification during the handshake (wacheck verifies the chain
+// itself, later, against an explicit root pool), no AIA fetching.
+type Handshake struct {
+	ServerName string // the SNI sent; empty when none was
+	Start      time.Time
+	End        time.Time
+	Err        *NetError
+
+	// What was negotiated. Zero when the handshake failed before it.
+	Version     uint16
+	CipherSuite uint16
+	CurveID     uint16
+	ALPN        string
+	// OfferedALPN is what the client offered.
+	OfferedALPN []string
+
+	// Certificates are the DER certificates exactly as served, in order.
+	Certificates [][]byte
+	// OCSPStaple is the stapled OCSP response, nil when none was stapled.
+	OCSPStaple []byte
+
+	// ClientCertRequested is true when the server sent a CertificateRequest.
+	ClientCertRequested bool
+	// AcceptableCAs are the DER-encoded distinguished names the server
+	// listed in its CertificateRequest.
+	AcceptableCAs [][]byte
+}
+
+// ErrorKind classifies a network error in words a user can act on.
+type ErrorKind string
+
+// Error kinds recorded in evidence.
+const (
+	ErrNXDomain     ErrorKind = "nxdomain"      // the name does not exist
+	ErrNoAddress    ErrorKind = "no_address"    // the name exists but has no A/AAAA
+	ErrDNSTimeout   ErrorKind = "dns_timeout"   // no DNS answer in time
+	ErrDNS          ErrorKind = "dns"           // another resolver failure (SERVFAIL ...)
+	ErrRefused      ErrorKind = "refused"       // TCP RST to the SYN
+	ErrUnreachable  ErrorKind = "unreachable"   // no route, host or network unreachable
+	ErrTimeout      ErrorKind = "timeout"       // no answer within the deadline
+	ErrReset        ErrorKind = "reset"         // connection reset by the peer
+	ErrClosed       ErrorKind = "closed"        // the peer closed the connection (EOF)
+	ErrPlainHTTP    ErrorKind = "plain_http"    // the server answered with plain HTTP
+	ErrNotTLS       ErrorKind = "not_tls"       // the server answered with something not TLS
+	ErrAlert        ErrorKind = "alert"         // the server sent a TLS alert
+	ErrNoCommon     ErrorKind = "no_common"     // no TLS 1.2+ version or cipher in common
+	ErrProtocol     ErrorKind = "protocol"      // a TLS protocol error on the client's side
+	ErrOther        ErrorKind = "other"         // anything else
+	ErrCanceled     ErrorKind = "canceled"      // the probe was interrupted
+	ErrNotAttempted ErrorKind = "not_attempted" // an earlier phase used the budget
+)
+
+// NetError is an error met during a phase, classified.
+type NetError struct {
+	Kind ErrorKind
+	// Alert is the TLS alert number when Kind is ErrAlert or ErrNoCommon
+	// and the server sent one.
+	Alert int
+	// Msg is the underlying error's text.
+	Msg string
+}
+
+func (e *NetError) Error() string { return e.Msg }

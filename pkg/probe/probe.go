@@ -1,0 +1,205 @@
+// Package probe does all of wacheck's network I/O: it resolves the target,
+// connects and performs a TLS handshake as a strict webhook sender would, and
+// records what it saw as Evidence. It never decides pass or fail.
+package probe
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"net"
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/wacheck/wacheck/pkg/target"
+)
+
+// DefaultTimeout bounds a whole probe unless the caller says otherwise.
+const DefaultTimeout = 10 * time.Second
+
+// Resolver looks up a host's addresses. *net.Resolver satisfies it.
+type Resolver interface {
+	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
+}
+
+// DialFunc opens a TCP connection. (*net.Dialer).DialContext satisfies it.
+type DialFunc func(ctx context.Context, network, address string) (net.Conn, error)
+
+// Options configure one probe.
+type Options struct {
+	Target target.Target
+	// Timeout bounds the whole probe (DNS, connect, handshake).
+	Timeout time.Duration
+	// Pinned maps "host:port" to addresses to use instead of DNS (curl's
+	// --resolve).
+	Pinned map[string][]netip.Addr
+	// Resolver defaults to net.DefaultResolver.
+	Resolver Resolver
+	// ResolverName names the resolver in the evidence ("system" by default).
+	ResolverName string
+	// Dial defaults to a net.Dialer.
+	Dial DialFunc
+	// Now is the clock; defaults to time.Now.
+	Now func() time.Time
+	// ALPN is offered in the ClientHello; defaults to h2 and http/1.1.
+	ALPN []string
+}
+
+// DefaultALPN is what webhook senders typically offer.
+var DefaultALPN = []string{"h2", "http/1.1"}
+
+// Run probes opts.Target and returns what it observed. It returns an error
+// only when the options are unusable; network failures are evidence.
+func Run(ctx context.Context, opts Options) *Evidence {
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Resolver == nil {
+		opts.Resolver = net.DefaultResolver
+	}
+	if opts.ResolverName == "" {
+		opts.ResolverName = "system"
+	}
+	if opts.Dial == nil {
+		opts.Dial = (&net.Dialer{}).DialContext
+	}
+	if opts.ALPN == nil {
+		opts.ALPN = DefaultALPN
+	}
+	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+	defer cancel()
+
+	ev := &Evidence{Target: opts.Target, StartedAt: opts.Now(), Timeout: opts.Timeout}
+	ev.DNS = resolve(ctx, opts)
+	if len(ev.DNS.Addresses) > 0 {
+		// One address for now: the first, as most senders do.
+		ev.Endpoints = append(ev.Endpoints, probeAddress(ctx, opts, ev.DNS.Addresses[0]))
+	}
+	ev.EndedAt = opts.Now()
+	return ev
+}
+
+func resolve(ctx context.Context, opts Options) DNS {
+	t := opts.Target
+	d := DNS{Resolver: opts.ResolverName}
+	if addr, err := netip.ParseAddr(t.Host); err == nil {
+		d.Pinned = true
+		d.Resolver = "literal"
+		d.Addresses = []string{addr.String()}
+		return d
+	}
+	if pins, ok := opts.Pinned[net.JoinHostPort(t.Host, strconv.Itoa(t.Port))]; ok {
+		d.Pinned = true
+		d.Resolver = "--resolve"
+		for _, a := range pins {
+			d.Addresses = append(d.Addresses, a.String())
+		}
+		return d
+	}
+	d.Start = opts.Now()
+	addrs, err := opts.Resolver.LookupNetIP(ctx, "ip", t.Host)
+	d.End = opts.Now()
+	if err != nil {
+		d.Err = classifyDNS(ctx, err)
+		return d
+	}
+	seen := map[string]bool{}
+	for _, a := range addrs {
+		s := a.Unmap().String()
+		if !seen[s] {
+			seen[s] = true
+			d.Addresses = append(d.Addresses, s)
+		}
+	}
+	if len(d.Addresses) == 0 {
+		d.Err = &NetError{Kind: ErrNoAddress, Msg: "no A or AAAA records"}
+	}
+	return d
+}
+
+func probeAddress(ctx context.Context, opts Options, addr string) Endpoint {
+	ep := Endpoint{Address: addr}
+	hostport := net.JoinHostPort(addr, strconv.Itoa(opts.Target.Port))
+
+	ep.ConnectStart = opts.Now()
+	conn, err := opts.Dial(ctx, "tcp", hostport)
+	ep.ConnectEnd = opts.Now()
+	if err != nil {
+		ep.ConnectErr = classify(ctx, err)
+		return ep
+	}
+	defer conn.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(dl)
+	}
+	ep.Handshake = handshake(ctx, opts, conn)
+	return ep
+}
+
+func handshake(ctx context.Context, opts Options, conn net.Conn) *Handshake {
+	hs := &Handshake{ServerName: opts.Target.SNI, OfferedALPN: opts.ALPN}
+	cfg := &tls.Config{
+		ServerName: opts.Target.SNI,
+		MinVersion: tls.VersionTLS12,
+		NextProtos: opts.ALPN,
+		// The chain is verified later, by package checks, against an
+		// explicit root pool: never here, and never by the OS verifier,
+		// which fetches missing intermediates on macOS and Windows.
+		InsecureSkipVerify: true,
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			// Record the certificates as soon as they arrive, so that a
+			// handshake failing later still leaves them as evidence.
+			hs.Certificates = rawCerts(cs.PeerCertificates)
+			hs.OCSPStaple = cs.OCSPResponse
+			return nil
+		},
+		GetClientCertificate: func(cri *tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			hs.ClientCertRequested = true
+			hs.AcceptableCAs = cri.AcceptableCAs
+			// Send no certificate: a sender without the right one would
+			// not either.
+			return &tls.Certificate{}, nil
+		},
+	}
+	if opts.Target.SNI == "" {
+		// Without a name Go sends no SNI; an IP is never sent.
+		cfg.ServerName = ""
+	}
+	tc := tls.Client(conn, cfg)
+	hs.Start = opts.Now()
+	err := tc.HandshakeContext(ctx)
+	hs.End = opts.Now()
+	cs := tc.ConnectionState()
+	if cs.Version != 0 {
+		hs.Version = cs.Version
+		hs.CipherSuite = cs.CipherSuite
+		hs.CurveID = uint16(cs.CurveID)
+		hs.ALPN = cs.NegotiatedProtocol
+	}
+	if len(cs.PeerCertificates) > 0 {
+		hs.Certificates = rawCerts(cs.PeerCertificates)
+		hs.OCSPStaple = cs.OCSPResponse
+	}
+	if err != nil {
+		hs.Err = classify(ctx, err)
+	}
+	return hs
+}
+
+func rawCerts(certs []*x509.Certificate) [][]byte {
+	out := make([][]byte, len(certs))
+	for i, c := range certs {
+		out[i] = c.Raw
+	}
+	return out
+}
+
+// errDeadline reports whether ctx ran out of time, as opposed to being canceled.
+func errDeadline(ctx context.Context) bool {
+	return errors.Is(ctx.Err(), context.DeadlineExceeded)
+}
