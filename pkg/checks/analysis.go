@@ -132,8 +132,14 @@ func analyzeChain(raw [][]byte, roots *trust.Store, now time.Time) *chainAnalysi
 // cert.expiry and cert.validity report).
 func verifyTime(a *chainAnalysis, now time.Time) time.Time {
 	lo, hi := a.leaf.NotBefore, a.leaf.NotAfter
+	onPath := []*x509.Certificate{}
 	for _, i := range a.path {
-		c := a.certs[i].cert
+		onPath = append(onPath, a.certs[i].cert)
+	}
+	if a.anchor != nil {
+		onPath = append(onPath, a.anchor)
+	}
+	for _, c := range onPath {
 		if c.NotBefore.After(lo) {
 			lo = c.NotBefore
 		}
