@@ -109,7 +109,7 @@ func verifyHint(err error) string {
 		}
 	}
 	var ins x509.InsecureAlgorithmError
-	if errors.As(err, &ins) {
+	if errors.As(err, &ins) || err != nil && strings.Contains(err.Error(), "insecure algorithm") {
 		return "reissue with a SHA-256 signature"
 	}
 	return "reissue it from your CA"

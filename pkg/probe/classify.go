@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"reflect"
 	"strings"
 	"syscall"
 )
@@ -15,18 +16,19 @@ import (
 // plain words.
 func classify(ctx context.Context, err error) *NetError {
 	ne := &NetError{Kind: ErrOther, Msg: err.Error()}
-	var alert tls.AlertError
 	var recHdr tls.RecordHeaderError
 	var netErr net.Error
-	switch {
-	case errors.As(err, &alert):
+	if a, ok := remoteAlert(err); ok {
 		ne.Kind = ErrAlert
-		ne.Alert = int(alert)
+		ne.Alert = a
 		// handshake_failure (40), protocol_version (70) and
 		// insufficient_security (71) answer a hello with nothing in common.
-		if alert == 40 || alert == 70 || alert == 71 {
+		if a == 40 || a == 70 || a == 71 {
 			ne.Kind = ErrNoCommon
 		}
+		return ne
+	}
+	switch {
 	case errors.As(err, &recHdr):
 		ne.Kind = ErrNotTLS
 		if looksLikeHTTP(recHdr.RecordHeader[:]) {
@@ -58,6 +60,24 @@ func classify(ctx context.Context, err error) *NetError {
 		ne.Kind = ErrProtocol
 	}
 	return ne
+}
+
+// remoteAlert extracts the alert a server sent. Over TCP crypto/tls reports
+// it as a *net.OpError with Op "remote error" wrapping its unexported alert
+// type (a uint8); tls.AlertError is used for QUIC only.
+func remoteAlert(err error) (int, bool) {
+	var ae tls.AlertError
+	if errors.As(err, &ae) {
+		return int(ae), true
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "remote error" && op.Err != nil {
+		v := reflect.ValueOf(op.Err)
+		if v.Kind() == reflect.Uint8 {
+			return int(v.Uint()), true
+		}
+	}
+	return 0, false
 }
 
 // looksLikeHTTP reports whether the first bytes of a reply are an HTTP

@@ -1,0 +1,297 @@
+package testpki
+
+import (
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/binary"
+	"errors"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+)
+
+// connTimeout bounds every connection a loopback server handles, so a client
+// that never finishes cannot keep a server goroutine alive for long.
+const connTimeout = 10 * time.Second
+
+// StartTLS starts an HTTPS server on 127.0.0.1 that answers every request
+// with 200 "ok" and returns its "127.0.0.1:PORT" address. cfg is used as
+// given: its certificates (with any OCSPStaple), ClientAuth and ClientCAs,
+// versions, and NextProtos, where nil means no ALPN and "h2" enables HTTP/2.
+// The server is closed by tb.Cleanup.
+func StartTLS(tb testing.TB, cfg *tls.Config) string {
+	tb.Helper()
+	return startTLS(tb, cfg, nil)
+}
+
+// StartSlowTLS is StartTLS with a server that reads the ClientHello and then
+// waits delay before answering it, so the handshake completes no sooner than
+// delay after it starts.
+func StartSlowTLS(tb testing.TB, cfg *tls.Config, delay time.Duration) string {
+	tb.Helper()
+	requireCertificate(tb, cfg)
+	stop := make(chan struct{})
+	slow := cfg.Clone()
+	next := cfg.GetConfigForClient
+	slow.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+		timer := time.NewTimer(delay)
+		defer timer.Stop()
+		select {
+		case <-timer.C:
+		case <-stop:
+			return nil, errors.New("testpki: server closed")
+		}
+		if next != nil {
+			return next(hello)
+		}
+		return nil, nil
+	}
+	return startTLS(tb, slow, stop)
+}
+
+// startTLS serves cfg; at cleanup it closes stop (if any) to release waiting
+// handshakes, then closes the server and waits for its connections.
+func startTLS(tb testing.TB, cfg *tls.Config, stop chan struct{}) string {
+	tb.Helper()
+	requireCertificate(tb, cfg)
+	ln := listen(tb)
+	srv := &httptest.Server{
+		Listener: tls.NewListener(ln, cfg.Clone()),
+		Config: &http.Server{
+			Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				io.WriteString(w, "ok")
+			}),
+			ReadTimeout:  connTimeout,
+			WriteTimeout: connTimeout,
+			IdleTimeout:  connTimeout,
+			// Handshakes that tests abort on purpose would log noise.
+			ErrorLog: log.New(io.Discard, "", 0),
+		},
+	}
+	// Start rather than StartTLS: the listener already speaks TLS with cfg
+	// as given, where StartTLS would fill in NextProtos and a certificate.
+	// net/http still serves HTTP/2 when ALPN selects "h2".
+	srv.Start()
+	tb.Cleanup(func() {
+		if stop != nil {
+			close(stop)
+		}
+		srv.Close()
+	})
+	return ln.Addr().String()
+}
+
+func requireCertificate(tb testing.TB, cfg *tls.Config) {
+	tb.Helper()
+	if cfg == nil || (len(cfg.Certificates) == 0 && cfg.GetCertificate == nil && cfg.GetConfigForClient == nil) {
+		tb.Fatal("testpki: a TLS server needs a tls.Config with a certificate")
+	}
+}
+
+// nginxBadRequest is what nginx answers on a plain HTTP port to bytes that are
+// not HTTP, such as a TLS ClientHello.
+const nginxBadRequest = "HTTP/1.1 400 Bad Request\r\n" +
+	"Server: nginx\r\n" +
+	"Content-Type: text/html\r\n" +
+	"Content-Length: 150\r\n" +
+	"Connection: close\r\n" +
+	"\r\n" +
+	"<html>\r\n" +
+	"<head><title>400 Bad Request</title></head>\r\n" +
+	"<body>\r\n" +
+	"<center><h1>400 Bad Request</h1></center>\r\n" +
+	"<hr><center>nginx</center>\r\n" +
+	"</body>\r\n" +
+	"</html>\r\n"
+
+// StartPlainHTTP starts a plain-text server that answers whatever arrives
+// with "HTTP/1.1 400 Bad Request" and closes, as nginx does when spoken TLS
+// to on an HTTP port.
+func StartPlainHTTP(tb testing.TB) string {
+	tb.Helper()
+	return startRaw(tb, func(c net.Conn) {
+		buf := make([]byte, 4096)
+		if _, err := c.Read(buf); err != nil {
+			return
+		}
+		io.WriteString(c, nginxBadRequest)
+		closeAndDrain(c)
+	})
+}
+
+// StartReset starts a server that reads the ClientHello and then resets the
+// connection, so the client sees ECONNRESET.
+func StartReset(tb testing.TB) string {
+	tb.Helper()
+	return startRaw(tb, func(c net.Conn) {
+		if _, err := readRecord(c); err != nil {
+			return
+		}
+		c.(*net.TCPConn).SetLinger(0) // Close now sends RST, not FIN
+		c.Close()
+	})
+}
+
+// StartSilent starts a tarpit: it accepts connections and reads from them but
+// never writes. Each connection is closed at tb.Cleanup or after ten seconds,
+// whichever comes first.
+func StartSilent(tb testing.TB) string {
+	tb.Helper()
+	return startRaw(tb, func(c net.Conn) {
+		io.Copy(io.Discard, c)
+	})
+}
+
+// StartGarbage starts a server that reads the ClientHello and answers with
+// random bytes that do not begin a TLS record.
+func StartGarbage(tb testing.TB) string {
+	tb.Helper()
+	return startRaw(tb, func(c net.Conn) {
+		if _, err := readRecord(c); err != nil {
+			return
+		}
+		garbage := make([]byte, 64)
+		rand.Read(garbage)
+		if garbage[0] >= 20 && garbage[0] <= 24 || garbage[0] == 0x80 {
+			garbage[0] = 0xff // not a TLS content type nor an SSLv2 hello
+		}
+		c.Write(garbage)
+		closeAndDrain(c)
+	})
+}
+
+// StartAlert starts a server that reads the ClientHello and answers with a
+// fatal TLS alert with the given description, such as 40 (handshake
+// failure), 70 (protocol version) or 112 (unrecognized name).
+//
+// Go's TLS client reports it as a *net.OpError with Op "remote error" whose
+// Err is crypto/tls's unexported alert type (a uint8), not tls.AlertError,
+// which only QUIC connections return.
+func StartAlert(tb testing.TB, alert byte) string {
+	tb.Helper()
+	return startRaw(tb, func(c net.Conn) {
+		if _, err := readRecord(c); err != nil {
+			return
+		}
+		// Record type alert (21), TLS 1.2, length 2, level fatal (2).
+		c.Write([]byte{21, 3, 3, 0, 2, 2, alert})
+		closeAndDrain(c)
+	})
+}
+
+// ClosedPort returns a 127.0.0.1 address where nothing listens, so dialling
+// it is refused.
+func ClosedPort(tb testing.TB) string {
+	tb.Helper()
+	ln := listen(tb)
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+func listen(tb testing.TB) net.Listener {
+	tb.Helper()
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatalf("testpki: listen on loopback: %v", err)
+	}
+	return ln
+}
+
+// readRecord reads one TLS record, header and body: the ClientHello when it
+// is the first thing a TLS client sends.
+func readRecord(c net.Conn) ([]byte, error) {
+	header := make([]byte, 5)
+	if _, err := io.ReadFull(c, header); err != nil {
+		return nil, err
+	}
+	record := make([]byte, 5+int(binary.BigEndian.Uint16(header[3:])))
+	copy(record, header)
+	_, err := io.ReadFull(c, record[5:])
+	return record, err
+}
+
+// closeAndDrain sends FIN and reads until the client closes, so what was
+// written arrives intact rather than being cut off by a reset.
+func closeAndDrain(c net.Conn) {
+	c.(*net.TCPConn).CloseWrite()
+	io.Copy(io.Discard, c)
+}
+
+// rawServer accepts TCP connections and hands each to serve with a deadline.
+// close stops accepting, closes every open connection and waits for all
+// goroutines.
+type rawServer struct {
+	ln    net.Listener
+	serve func(net.Conn)
+	wg    sync.WaitGroup
+
+	mu     sync.Mutex
+	conns  map[net.Conn]struct{}
+	closed bool
+}
+
+func startRaw(tb testing.TB, serve func(net.Conn)) string {
+	tb.Helper()
+	s := &rawServer{ln: listen(tb), serve: serve, conns: make(map[net.Conn]struct{})}
+	s.wg.Add(1)
+	go s.accept()
+	tb.Cleanup(s.close)
+	return s.ln.Addr().String()
+}
+
+func (s *rawServer) accept() {
+	defer s.wg.Done()
+	for {
+		c, err := s.ln.Accept()
+		if err != nil {
+			return // listener closed
+		}
+		if !s.track(c) {
+			c.Close()
+			return
+		}
+		s.wg.Add(1)
+		go s.handle(c)
+	}
+}
+
+func (s *rawServer) handle(c net.Conn) {
+	defer s.wg.Done()
+	defer s.untrack(c)
+	c.SetDeadline(time.Now().Add(connTimeout))
+	s.serve(c)
+}
+
+func (s *rawServer) track(c net.Conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.conns[c] = struct{}{}
+	return true
+}
+
+func (s *rawServer) untrack(c net.Conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+	c.Close()
+}
+
+func (s *rawServer) close() {
+	s.ln.Close()
+	s.mu.Lock()
+	s.closed = true
+	for c := range s.conns {
+		c.Close()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+}
