@@ -1,0 +1,669 @@
+package render
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/fatih/color"
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/wacheck/wacheck/pkg/report"
+)
+
+// TextOptions controls the text renderer.
+type TextOptions struct {
+	// Color turns on ANSI colour. The caller decides it (terminal, NO_COLOR,
+	// --no-color); with Color false the output holds no escape codes at all.
+	Color bool
+	// Verbose prints every passing check's full detail and, under the chain
+	// table, each certificate's full names, SANs, validity, serial and
+	// fingerprint. Otherwise a passing check shows the first sentence of its
+	// detail; warnings, failures, info and skips always show all of it.
+	Verbose bool
+}
+
+// width is the terminal width the layout is made for.
+const width = 100
+
+// categoryOrder is the order sections appear in; other categories follow in
+// alphabetical order.
+var categoryOrder = []string{"dns", "connect", "tls", "timing", "chain", "cert", "ocsp", "http", "mtls"}
+
+var categoryTitle = map[string]string{
+	"dns":     "DNS",
+	"connect": "Connection",
+	"tls":     "TLS",
+	"timing":  "Timing",
+	"chain":   "Certificate chain",
+	"cert":    "Certificate",
+	"ocsp":    "OCSP stapling",
+	"http":    "HTTP",
+	"mtls":    "Client certificates (mTLS)",
+}
+
+var marks = map[report.Status]string{
+	report.Pass: "✓",
+	report.Warn: "!",
+	report.Fail: "✗",
+	report.Info: "i",
+	report.Skip: "-",
+}
+
+// palette holds one colour object per role, each enabled or disabled on its
+// own so the package-wide color.NoColor is never consulted or changed.
+type palette struct {
+	on                                 bool
+	pass, warn, fail, info, skip, bold *color.Color
+}
+
+func newPalette(on bool) palette {
+	p := palette{on: on}
+	p.pass = p.make(color.FgGreen)
+	p.warn = p.make(color.FgYellow)
+	p.fail = p.make(color.FgRed)
+	p.info = p.make(color.FgCyan)
+	p.skip = p.make(color.Faint)
+	p.bold = p.make(color.Bold)
+	return p
+}
+
+// make returns a colour object with attrs, switched on or off as the whole
+// palette is.
+func (p palette) make(attrs ...color.Attribute) *color.Color {
+	c := color.New(attrs...)
+	if p.on {
+		c.EnableColor()
+	} else {
+		c.DisableColor()
+	}
+	return c
+}
+
+func (p palette) status(s report.Status) *color.Color {
+	switch s {
+	case report.Pass:
+		return p.pass
+	case report.Warn:
+		return p.warn
+	case report.Fail:
+		return p.fail
+	case report.Info:
+		return p.info
+	}
+	return p.skip
+}
+
+// Text writes r as a checklist for a person at a terminal: a header naming
+// what was probed, the checks grouped by category with a fix under every
+// warning and failure, the certificate chain as served, what TLS negotiated,
+// the timings, and a one-line summary last.
+func Text(w io.Writer, r *report.Report, opts TextOptions) error {
+	t := &textWriter{p: newPalette(opts.Color), verbose: opts.Verbose}
+	t.header(r)
+	t.checks(r)
+	t.chain(r)
+	t.negotiated(r)
+	t.timings(r)
+	t.summary(r)
+	if t.err != nil {
+		return t.err
+	}
+	_, err := w.Write(t.buf.Bytes())
+	return err
+}
+
+// textWriter builds the whole output in memory, so that the caller's writer
+// gets one write and the report is never half printed.
+type textWriter struct {
+	buf     bytes.Buffer
+	p       palette
+	verbose bool
+	err     error // first table error
+}
+
+func (t *textWriter) line(s string) {
+	t.buf.WriteString(s)
+	t.buf.WriteByte('\n')
+}
+
+func (t *textWriter) heading(s string) {
+	t.line("")
+	t.line(t.p.bold.Sprint(s))
+}
+
+func (t *textWriter) header(r *report.Report) {
+	name := r.Tool.Name
+	if name == "" {
+		name = "wacheck"
+	}
+	if r.Tool.Version != "" {
+		name += " " + r.Tool.Version
+	}
+	input := r.Target.Input
+	if input == "" {
+		input = hostPort(r.Target)
+	}
+	t.line(t.p.bold.Sprint(name) + " — " + input)
+	t.line("")
+
+	target := hostPort(r.Target) + r.Target.Path
+	if r.Target.SNI != "" {
+		target += " (SNI " + r.Target.SNI + ")"
+	} else {
+		target += " (no SNI sent)"
+	}
+	t.field("Target", target)
+	t.field(addressLabel(r), addressLine(r))
+	started := r.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC")
+	t.field("Started", started+", took "+ms(r.DurationMS)+" ms")
+}
+
+// field prints an aligned "  Label     value" header line, wrapping the value.
+func (t *textWriter) field(label, value string) {
+	prefix := fmt.Sprintf("  %-9s ", label)
+	t.wrapped(prefix, strings.Repeat(" ", len(prefix)), value, nil)
+}
+
+func hostPort(tg report.Target) string {
+	if tg.Host == "" {
+		return tg.Input
+	}
+	return net.JoinHostPort(tg.Host, strconv.Itoa(tg.Port))
+}
+
+func addressLabel(r *report.Report) string {
+	if len(r.Addresses) > 1 {
+		return "Addresses"
+	}
+	return "Address"
+}
+
+// addressLine names the addresses probed and how each connection ended, and
+// any address resolved but not probed.
+func addressLine(r *report.Report) string {
+	var parts []string
+	probed := map[string]bool{}
+	for _, a := range r.Addresses {
+		probed[a.Address] = true
+		s := a.Address
+		switch {
+		case a.ErrorKind != "":
+			s += " (" + strings.ReplaceAll(a.ErrorKind, "_", " ") + ")"
+		case a.Error != "":
+			s += " (error)"
+		}
+		parts = append(parts, s)
+	}
+	var rest []string
+	for _, a := range r.DNS.Addresses {
+		if !probed[a] {
+			rest = append(rest, a)
+		}
+	}
+	var s string
+	switch {
+	case len(parts) > 0:
+		s = strings.Join(parts, ", ")
+		if len(rest) > 0 {
+			s += "; also resolved, not probed: " + strings.Join(rest, ", ")
+		}
+	case len(rest) > 0:
+		s = "none probed; resolved " + strings.Join(rest, ", ")
+	case r.DNS.Error != "":
+		s = "none: " + r.DNS.Error
+	default:
+		s = "none"
+	}
+	if r.DNS.Pinned {
+		s += " (pinned, no DNS query)"
+	}
+	return s
+}
+
+func (t *textWriter) checks(r *report.Report) {
+	groups := map[string][]report.Result{}
+	for _, c := range r.Checks {
+		groups[c.Category()] = append(groups[c.Category()], c)
+	}
+	var others []string
+	for cat := range groups {
+		if !slices.Contains(categoryOrder, cat) {
+			others = append(others, cat)
+		}
+	}
+	slices.Sort(others)
+	for _, cat := range append(slices.Clone(categoryOrder), others...) {
+		results := groups[cat]
+		if len(results) == 0 {
+			continue
+		}
+		title, ok := categoryTitle[cat]
+		if !ok {
+			title = cat
+		}
+		t.heading(title)
+		for _, res := range results {
+			t.result(res)
+		}
+	}
+}
+
+func (t *textWriter) result(res report.Result) {
+	mark, ok := marks[res.Status]
+	if !ok {
+		mark = "?"
+	}
+	c := t.p.status(res.Status)
+	text := res.Title
+	if res.Address != "" {
+		text += " (" + res.Address + ")"
+	}
+	if d := t.detail(res); d != "" {
+		text += " — " + d
+	}
+	var style *color.Color
+	if res.Status == report.Skip {
+		style = t.p.skip
+	}
+	t.wrapped("  "+c.Sprint(mark)+" ", "    ", text, style)
+	if res.Remediation != "" && res.Status.Severity() > 0 {
+		t.wrapped("    "+c.Sprint("fix:")+" ", "         ", res.Remediation, nil)
+	}
+}
+
+// detail is what a check line shows after its title: everything, except for
+// a passing check outside verbose mode, which shows its first sentence.
+func (t *textWriter) detail(res report.Result) string {
+	d := strings.TrimSpace(res.Detail)
+	if t.verbose || res.Status != report.Pass {
+		return d
+	}
+	return firstSentence(d)
+}
+
+// firstSentence cuts s after the first ". " that is followed by a capital
+// letter, or at the first line break, so that "TLS 1.2. Next" cuts but "e.g.
+// nginx" does not.
+func firstSentence(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = strings.TrimSpace(s[:i])
+	}
+	for i := 0; i+2 < len(s); i++ {
+		if s[i] == '.' && s[i+1] == ' ' && s[i+2] >= 'A' && s[i+2] <= 'Z' {
+			return s[:i+1]
+		}
+	}
+	return s
+}
+
+// wrapped writes text word-wrapped to the layout width: the first line after
+// first, the following lines after indent (which must be plain spaces).
+// Lines of text that begin with white space (config snippets) are kept as
+// they are. style, when set, colours the text but not the prefix.
+func (t *textWriter) wrapped(first, indent, text string, style *color.Color) {
+	prefix := first
+	room := width - len(indent)
+	for _, l := range wrap(text, room) {
+		if style != nil {
+			l = style.Sprint(l)
+		}
+		t.line(strings.TrimRight(prefix+l, " "))
+		prefix = indent
+	}
+}
+
+// wrap breaks text into lines of at most room columns at spaces. A word
+// longer than room (a URL) gets a line of its own. Line breaks in text are
+// kept; a line that starts with white space is not re-flowed.
+func wrap(text string, room int) []string {
+	var out []string
+	for _, para := range strings.Split(text, "\n") {
+		para = strings.TrimRight(para, " \t")
+		if para == "" || para[0] == ' ' || para[0] == '\t' {
+			out = append(out, para)
+			continue
+		}
+		cur := ""
+		for _, word := range strings.Fields(para) {
+			switch {
+			case cur == "":
+				cur = word
+			case cols(cur)+1+cols(word) <= room:
+				cur += " " + word
+			default:
+				out = append(out, cur)
+				cur = word
+			}
+		}
+		out = append(out, cur)
+	}
+	return out
+}
+
+// cols is the display width of s, taken as one column per rune: the text
+// here is ASCII, marks and dashes.
+func cols(s string) int {
+	return len([]rune(s))
+}
+
+// ms formats a duration in milliseconds: one decimal below 10 ms, whole
+// milliseconds above.
+func ms(v float64) string {
+	if v < 10 {
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	}
+	return strconv.FormatFloat(v, 'f', 0, 64)
+}
+
+func msPtr(v *float64) string {
+	if v == nil {
+		return "-"
+	}
+	return ms(*v)
+}
+
+func (t *textWriter) chain(r *report.Report) {
+	if len(r.Certificates) == 0 {
+		return
+	}
+	n := len(r.Certificates)
+	t.heading(fmt.Sprintf("Chain as served (%d %s, leaf first)", n, pluralWord(n, "certificate")))
+	rows := make([][]string, 0, n)
+	for _, c := range r.Certificates {
+		if c.ParseError != "" {
+			rows = append(rows, []string{strconv.Itoa(c.Index), "unparseable: " + c.ParseError, "", "", "", ""})
+			continue
+		}
+		rows = append(rows, []string{
+			strconv.Itoa(c.Index),
+			certName(c.Subject, c.SANs),
+			certName(c.Issuer, nil),
+			expires(c),
+			c.Key,
+			c.SignatureAlgorithm,
+		})
+	}
+	// Subject and issuer share what the other columns leave of the width.
+	t.table([]string{"#", "Subject", "Issuer", "Expires", "Key", "Signature"}, rows, []int{1, 2}, nil)
+	if t.verbose {
+		t.certDetails(r.Certificates)
+	}
+}
+
+// certDetails lists what the table leaves out, for verbose mode: full names,
+// SANs, validity, serial and fingerprint of each certificate.
+func (t *textWriter) certDetails(certs []report.Cert) {
+	const indent = "                 "
+	for _, c := range certs {
+		t.line("")
+		t.line(fmt.Sprintf("  [%d]", c.Index))
+		f := func(label, value string) {
+			if value != "" {
+				t.wrapped(fmt.Sprintf("      %-10s ", label), indent, value, nil)
+			}
+		}
+		if c.ParseError != "" {
+			f("error", c.ParseError)
+			f("sha256", c.SHA256)
+			continue
+		}
+		f("subject", c.Subject)
+		f("issuer", c.Issuer)
+		f("names", strings.Join(c.SANs, ", "))
+		f("valid", c.NotBefore.UTC().Format("2006-01-02 15:04")+" to "+c.NotAfter.UTC().Format("2006-01-02 15:04 UTC"))
+		var flags []string
+		if c.IsCA {
+			flags = append(flags, "CA")
+		}
+		if c.SelfSigned {
+			flags = append(flags, "self-signed")
+		}
+		f("flags", strings.Join(flags, ", "))
+		f("serial", c.Serial)
+		f("sha256", c.SHA256)
+		f("ocsp", strings.Join(c.OCSPServers, ", "))
+		f("ca issuers", strings.Join(c.IssuingCertURLs, ", "))
+	}
+}
+
+// certName is the name shown for a certificate in the table: its common
+// name, or organisation, or first name when the subject is empty.
+func certName(dn string, sans []string) string {
+	if v := rdn(dn, "CN"); v != "" {
+		return v
+	}
+	if v := rdn(dn, "O"); v != "" {
+		return v
+	}
+	if dn == "" && len(sans) > 0 {
+		return sans[0]
+	}
+	if dn == "" {
+		return "(empty subject)"
+	}
+	return dn
+}
+
+// rdn returns the value of the attribute key in an RFC 2253 style
+// distinguished name ("CN=R11,O=Let's Encrypt,C=US"), honouring escaped
+// commas.
+func rdn(dn, key string) string {
+	var parts []string
+	start := 0
+	for i := 0; i < len(dn); i++ {
+		switch dn[i] {
+		case '\\':
+			i++
+		case ',', '+':
+			parts = append(parts, dn[start:i])
+			start = i + 1
+		}
+	}
+	parts = append(parts, dn[start:])
+	for _, p := range parts {
+		k, v, ok := strings.Cut(strings.TrimSpace(p), "=")
+		if ok && strings.EqualFold(k, key) {
+			return strings.NewReplacer(`\,`, ",", `\+`, "+", `\\`, `\`, `\"`, `"`).Replace(v)
+		}
+	}
+	return ""
+}
+
+func expires(c report.Cert) string {
+	date := c.NotAfter.UTC().Format("2006-01-02")
+	if c.DaysLeft < 0 {
+		return fmt.Sprintf("%s (expired %dd ago)", date, -c.DaysLeft)
+	}
+	return fmt.Sprintf("%s (%dd left)", date, c.DaysLeft)
+}
+
+func pluralWord(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}
+
+// negotiated prints what the handshake agreed on and, even when the
+// handshake then failed, whether the server asked for a client certificate.
+func (t *textWriter) negotiated(r *report.Report) {
+	const indent = "            "
+	ca := r.ClientAuth
+	requested := ca != nil && ca.Requested
+	hasTLS := r.TLS != nil && r.TLS.Version != ""
+	if !hasTLS && !requested {
+		return
+	}
+	t.line("")
+	if hasTLS {
+		t.wrapped(t.p.bold.Sprint("Negotiated")+"  ", indent, tlsLine(r.TLS), nil)
+	}
+	if !requested {
+		return
+	}
+	label := t.p.bold.Sprint("Client cert") + " "
+	if len(ca.AcceptableCAs) == 0 {
+		t.line(label + "requested, no acceptable CAs listed")
+		return
+	}
+	t.line(label + "requested, acceptable CAs:")
+	for _, name := range ca.AcceptableCAs {
+		t.wrapped(indent, indent+"  ", name, nil)
+	}
+}
+
+// tlsLine is "TLS 1.3, TLS_AES_128_GCM_SHA256, group X25519, ALPN h2".
+func tlsLine(tl *report.TLS) string {
+	parts := []string{tl.Version}
+	if tl.Cipher != "" {
+		parts = append(parts, tl.Cipher)
+	}
+	if tl.Group != "" {
+		parts = append(parts, "group "+tl.Group)
+	}
+	switch {
+	case tl.ALPN != "":
+		parts = append(parts, "ALPN "+tl.ALPN)
+	case len(tl.OfferedALPN) > 0:
+		parts = append(parts, "ALPN none (offered "+strings.Join(tl.OfferedALPN, ", ")+")")
+	default:
+		parts = append(parts, "ALPN not offered")
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (t *textWriter) timings(r *report.Report) {
+	tm := r.TimingsMS
+	if tm.DNS == nil && tm.Connect == nil && tm.TLS == nil && tm.Total == 0 {
+		return
+	}
+	t.heading("Timings (ms)")
+	t.table([]string{"DNS", "Connect", "TLS", "Total"},
+		[][]string{{msPtr(tm.DNS), msPtr(tm.Connect), msPtr(tm.TLS), ms(tm.Total)}},
+		nil, []tw.Align{tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight})
+}
+
+func (t *textWriter) summary(r *report.Report) {
+	st := overall(r)
+	word := strings.ToUpper(string(st))
+	t.line("")
+	t.line(t.p.make(color.Bold, colorAttr(st)).Sprint(word) + "  " + r.Summary.Line())
+}
+
+func colorAttr(s report.Status) color.Attribute {
+	switch s {
+	case report.Fail:
+		return color.FgRed
+	case report.Warn:
+		return color.FgYellow
+	}
+	return color.FgGreen
+}
+
+// tableIndent lines tables up with the check lines above them.
+const tableIndent = "  "
+
+// table renders a light-ruled table in the layout width. The columns listed
+// in flex share whatever width the others leave and are word-wrapped to fit;
+// the others keep their natural width.
+func (t *textWriter) table(header []string, rows [][]string, flex []int, align []tw.Align) {
+	ncol := len(header)
+	natural := make([]int, ncol)
+	for i, h := range header {
+		natural[i] = cols(h)
+	}
+	for _, row := range rows {
+		for i, cell := range row {
+			natural[i] = max(natural[i], cols(cell))
+		}
+	}
+	// Each column costs its content plus a space either side and a rule.
+	total := 1
+	for _, n := range natural {
+		total += n + 3
+	}
+	avail := width - len(tableIndent)
+	if total > avail && len(flex) > 0 {
+		fixed := total - 1 - 3*ncol
+		for _, i := range flex {
+			fixed -= natural[i]
+		}
+		room := avail - 1 - 3*ncol - fixed
+		// Narrow flex columns keep their width; the rest share what is left.
+		order := slices.Clone(flex)
+		slices.SortFunc(order, func(a, b int) int { return natural[a] - natural[b] })
+		for k, i := range order {
+			// Cut inside a word only when the word is very long.
+			share := max(room/(len(order)-k), 12, min(longestWord(rows, i), 30))
+			if natural[i] > share {
+				for _, row := range rows {
+					row[i] = strings.Join(wrapHard(row[i], share), "\n")
+				}
+				natural[i] = share
+			}
+			room -= natural[i]
+		}
+	}
+
+	var out bytes.Buffer
+	tb := tablewriter.NewTable(&out,
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleLight)})),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithHeaderAlignmentConfig(tw.CellAlignment{Global: tw.AlignLeft, PerColumn: align}),
+		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{Global: tw.AlignLeft, PerColumn: align}),
+		tablewriter.WithTrimSpace(tw.Off),
+	)
+	tb.Header(toAny(header)...)
+	for _, row := range rows {
+		if err := tb.Append(toAny(row)...); err != nil && t.err == nil {
+			t.err = fmt.Errorf("render table: %w", err)
+		}
+	}
+	if err := tb.Render(); err != nil && t.err == nil {
+		t.err = fmt.Errorf("render table: %w", err)
+	}
+	for _, l := range strings.SplitAfter(out.String(), "\n") {
+		if l != "" {
+			t.buf.WriteString(tableIndent + l)
+		}
+	}
+}
+
+func longestWord(rows [][]string, col int) int {
+	n := 0
+	for _, row := range rows {
+		for _, w := range strings.Fields(row[col]) {
+			n = max(n, cols(w))
+		}
+	}
+	return n
+}
+
+// wrapHard wraps s at room columns, cutting words longer than room.
+func wrapHard(s string, room int) []string {
+	var out []string
+	for _, l := range wrap(s, room) {
+		r := []rune(l)
+		for len(r) > room {
+			out = append(out, string(r[:room]))
+			r = r[room:]
+		}
+		out = append(out, string(r))
+	}
+	return out
+}
+
+func toAny(s []string) []any {
+	a := make([]any, len(s))
+	for i, v := range s {
+		a[i] = v
+	}
+	return a
+}
