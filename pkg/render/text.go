@@ -105,7 +105,7 @@ func (p palette) status(s report.Status) *color.Color {
 // warning and failure, the certificate chain as served, what TLS negotiated,
 // the timings, and a one-line summary last.
 func Text(w io.Writer, r *report.Report, opts TextOptions) error {
-	t := &textWriter{p: newPalette(opts.Color), verbose: opts.Verbose}
+	t := &textWriter{p: newPalette(opts.Color), verbose: opts.Verbose, multiAddress: len(r.Addresses) > 1}
 	t.header(r)
 	t.checks(r)
 	t.chain(r)
@@ -125,7 +125,10 @@ type textWriter struct {
 	buf     bytes.Buffer
 	p       palette
 	verbose bool
-	err     error // first table error
+	// multiAddress is true when more than one address was probed: only
+	// then do check lines name the address they concern.
+	multiAddress bool
+	err          error // first table error
 }
 
 func (t *textWriter) line(s string) {
@@ -249,10 +252,33 @@ func (t *textWriter) checks(r *report.Report) {
 			title = cat
 		}
 		t.heading(title)
+		if !t.verbose && len(results) > 1 && allSkippedAlike(results) {
+			// One line says it: "- 4 checks skipped (chain.complete, ...) — why".
+			ids := make([]string, len(results))
+			for i, res := range results {
+				ids[i] = res.ID
+			}
+			t.result(report.Result{Status: report.Skip, Detail: results[0].Detail,
+				Title: fmt.Sprintf("%d checks skipped (%s)", len(results), strings.Join(ids, ", "))})
+			continue
+		}
 		for _, res := range results {
+			if !t.multiAddress {
+				res.Address = ""
+			}
 			t.result(res)
 		}
 	}
+}
+
+// allSkippedAlike reports whether every result is a skip for the same reason.
+func allSkippedAlike(results []report.Result) bool {
+	for _, res := range results {
+		if res.Status != report.Skip || res.Detail != results[0].Detail {
+			return false
+		}
+	}
+	return true
 }
 
 func (t *textWriter) result(res report.Result) {
