@@ -55,9 +55,15 @@ type verdict struct {
 	remediation string
 }
 
-func pass(format string, a ...any) verdict { return verdict{status: report.Pass, detail: fmt.Sprintf(format, a...)} }
-func info(format string, a ...any) verdict { return verdict{status: report.Info, detail: fmt.Sprintf(format, a...)} }
-func skip(format string, a ...any) verdict { return verdict{status: report.Skip, detail: fmt.Sprintf(format, a...)} }
+func pass(format string, a ...any) verdict {
+	return verdict{status: report.Pass, detail: fmt.Sprintf(format, a...)}
+}
+func info(format string, a ...any) verdict {
+	return verdict{status: report.Info, detail: fmt.Sprintf(format, a...)}
+}
+func skip(format string, a ...any) verdict {
+	return verdict{status: report.Skip, detail: fmt.Sprintf(format, a...)}
+}
 
 func warn(fix, format string, a ...any) verdict {
 	return verdict{status: report.Warn, detail: fmt.Sprintf(format, a...), remediation: fix}
@@ -82,6 +88,8 @@ var targetChecks = []targetCheck{
 	{Definition{"dns.resolve", "DNS resolves the name"}, dnsResolve},
 	{Definition{"dns.time", "DNS answers quickly"}, dnsTime},
 	{Definition{"connect.port", "Standard HTTPS port"}, connectPort},
+	{Definition{"connect.ipv6", "IPv6 addresses answer"}, connectIPv6},
+	{Definition{"connect.agree", "Every address serves alike"}, addressesAgree},
 }
 
 var endpointChecks = []endpointCheck{
@@ -90,6 +98,7 @@ var endpointChecks = []endpointCheck{
 	{Definition{"tls.handshake", "TLS handshake completes"}, tlsHandshake},
 	{Definition{"timing.handshake", "TLS handshake time"}, timingHandshake},
 	{Definition{"tls.negotiated", "Negotiated protocol"}, tlsNegotiated},
+	{Definition{"tls.sni", "SNI handling"}, tlsSNI},
 	{Definition{"chain.complete", "Certificate chain is complete"}, chainComplete},
 	{Definition{"chain.trusted", "Chain ends at a trusted root"}, chainTrusted},
 	{Definition{"chain.order", "Chain is served in order"}, chainOrder},
@@ -103,6 +112,7 @@ var endpointChecks = []endpointCheck{
 	{Definition{"ocsp.status", "Stapled OCSP status"}, ocspStatus},
 	{Definition{"ocsp.valid", "Stapled OCSP response is valid"}, ocspValid},
 	{Definition{"http.alpn", "HTTP/2 offered through ALPN"}, httpALPN},
+	{Definition{"http.response", "Webhook URL answers"}, httpResponse},
 	{Definition{"mtls.request", "Client certificate request"}, mtlsRequest},
 }
 

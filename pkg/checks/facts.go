@@ -3,6 +3,7 @@ package checks
 import (
 	"crypto/sha256"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/pem"
 	"fmt"
@@ -35,6 +36,8 @@ func Report(in Input) *report.Report {
 		r.Settings.Roots = in.Roots.Name
 	}
 	r.Settings.TimeoutMS = msf(ev.Timeout)
+	r.Settings.Samples = max(ev.Samples, 1)
+	r.Settings.Address = ev.Only
 	r.Add(Evaluate(in)...)
 
 	r.DNS = report.DNS{Resolver: ev.DNS.Resolver, Pinned: ev.DNS.Pinned, Addresses: nonNil(ev.DNS.Addresses)}
@@ -60,6 +63,7 @@ func Report(in Input) *report.Report {
 				a.TLSMS = ptr(msf(hs.End.Sub(hs.Start)))
 			}
 		}
+		describeAddress(&a, &in, &ev.Endpoints[i])
 		r.Addresses = append(r.Addresses, a)
 		if i == 0 {
 			r.TimingsMS.Connect, r.TimingsMS.TLS = a.ConnectMS, a.TLSMS
@@ -67,6 +71,59 @@ func Report(in Input) *report.Report {
 		}
 	}
 	return r
+}
+
+// describeAddress adds one address's negotiated parameters, served chain,
+// timing samples, SNI comparison and HTTP exchange.
+func describeAddress(a *report.Address, in *Input, ep *probe.Endpoint) {
+	a.ChainSHA256 = []string{}
+	if hs := ep.Handshake; hs != nil {
+		for _, der := range hs.Certificates {
+			a.ChainSHA256 = append(a.ChainSHA256, fingerprint(der))
+		}
+		if hs.Version != 0 {
+			a.TLSVersion = tlsnames.Version(hs.Version)
+			a.Cipher = tls.CipherSuiteName(hs.CipherSuite)
+		}
+	}
+	if len(ep.Samples) > 0 {
+		a.Samples = &report.Samples{Rounds: len(ep.Samples) + 1, Failed: failedSamples(ep),
+			Connect: phaseStats(connectTimes(ep)), TLS: phaseStats(handshakeTimes(ep))}
+	}
+	if ns := ep.NoSNI; ns != nil {
+		a.NoSNI = &report.NoSNI{}
+		if len(ns.Certificates) > 0 {
+			a.NoSNI.LeafSHA256 = fingerprint(ns.Certificates[0])
+			if c, err := x509.ParseCertificate(ns.Certificates[0]); err == nil {
+				a.NoSNI.LeafSubject = c.Subject.String()
+			}
+		}
+		if ns.Err != nil {
+			a.NoSNI.Error = string(ns.Err.Kind) + ": " + ns.Err.Msg
+		}
+	}
+	if ex := ep.HTTP; ex != nil {
+		h := &report.HTTP{Method: ex.Method, Path: ex.Path, Proto: ex.Proto, StatusCode: ex.StatusCode}
+		if ex.Err != nil {
+			h.Error = string(ex.Err.Kind) + ": " + ex.Err.Msg
+		} else if !ex.Start.IsZero() && !ex.FirstByte.IsZero() {
+			h.TTFBMS = ptr(msf(ex.FirstByte.Sub(ex.Start)))
+		}
+		a.HTTP = h
+	}
+}
+
+func phaseStats(ds []time.Duration) *report.PhaseStats {
+	st := statsOf(ds)
+	if st.N == 0 {
+		return nil
+	}
+	return &report.PhaseStats{N: st.N, MinMS: msf(st.Min), MedianMS: msf(st.Median), P95MS: msf(st.P95), MaxMS: msf(st.Max)}
+}
+
+func fingerprint(der []byte) string {
+	sum := sha256.Sum256(der)
+	return hex.EncodeToString(sum[:])
 }
 
 // describeHandshake fills the report's TLS, certificate, chain, OCSP and
@@ -109,10 +166,9 @@ func describeHandshake(r *report.Report, in *Input, ep *probe.Endpoint) {
 }
 
 func describeCert(s served, now time.Time) report.Cert {
-	sum := sha256.Sum256(s.raw)
 	out := report.Cert{
 		Index:  s.index,
-		SHA256: hex.EncodeToString(sum[:]),
+		SHA256: fingerprint(s.raw),
 		PEM:    string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.raw})),
 		SANs:   []string{}, OCSPServers: []string{}, IssuingCertURLs: []string{},
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/asn1"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/wacheck/wacheck/pkg/probe"
 	"github.com/wacheck/wacheck/pkg/tlsnames"
@@ -119,13 +120,24 @@ func timingConnect(in *Input, s *endpointState) verdict {
 	if s.ep.ConnectErr != nil {
 		return skip("no TCP connection")
 	}
-	took := s.ep.ConnectEnd.Sub(s.ep.ConnectStart)
+	st := statsOf(connectTimes(s.ep))
+	took, what := judgedTime(st, "TCP connect")
 	if took >= in.Thresholds.ConnectWarn {
 		return warn("A slow TCP connect is network distance or an overloaded listener/load balancer: "+
 			"serve from a region near the sender, check the load balancer's health and SYN backlog",
-			"TCP connect took %s (warning at %s)", ms(took), ms(in.Thresholds.ConnectWarn))
+			"%s (warning at %s)", what, ms(in.Thresholds.ConnectWarn))
 	}
-	return pass("%s", ms(took))
+	return pass("%s", what)
+}
+
+// judgedTime is the duration a timing check judges — the single
+// measurement, or the p95 over several samples — and its description.
+func judgedTime(st Stats, phase string) (time.Duration, string) {
+	if st.N <= 1 {
+		return st.Max, fmt.Sprintf("%s took %s", phase, ms(st.Max))
+	}
+	return st.P95, fmt.Sprintf("%s p95 %s over %d samples (min %s, median %s, max %s)", phase, ms(st.P95), st.N,
+		ms(st.Min), ms(st.Median), ms(st.Max))
 }
 
 // noHandshake explains why a handshake check is skipped.
@@ -168,6 +180,19 @@ func tlsHandshake(in *Input, s *endpointState) verdict {
 	}
 	hs := s.hs
 	if hs.Err == nil {
+		if n := failedSamples(s.ep); n > 0 {
+			first := ""
+			for _, smp := range s.ep.Samples {
+				if smp.Err != nil {
+					first = string(smp.Err.Kind) + ": " + smp.Err.Msg
+					break
+				}
+			}
+			return fail("Intermittent failures point at one overloaded or misconfigured node, a rate limit or "+
+				"a WAF: check the load balancer's backends one by one (--address) and the WAF's logs",
+				"%d of %d connections failed although the first succeeded (first failure: %s)",
+				n, len(s.ep.Samples)+1, first)
+		}
 		return pass("%s with SNI %s", tlsnames.Version(hs.Version), sniWords(hs.ServerName))
 	}
 	e := hs.Err
@@ -231,18 +256,19 @@ func timingHandshake(in *Input, s *endpointState) verdict {
 	if v, ok := handshakeFailed(s); ok {
 		return v
 	}
-	took := s.hs.End.Sub(s.hs.Start)
+	st := statsOf(handshakeTimes(s.ep))
+	took, what := judgedTime(st, "the TLS handshake")
 	t := in.Thresholds
 	fix := "Slow handshakes are what senders report as \"SSL handshake timeout\": use an ECDSA P-256 " +
 		"certificate, enable session resumption (nginx ssl_session_cache shared:SSL:10m;), staple OCSP " +
 		"(ssl_stapling on;), and check a WAF or overloaded TLS terminator is not delaying it"
 	switch {
 	case took >= t.HandshakeFail:
-		return fail(fix, "the TLS handshake took %s (limit %s)", ms(took), ms(t.HandshakeFail))
+		return fail(fix, "%s (limit %s)", what, ms(t.HandshakeFail))
 	case took >= t.HandshakeWarn:
-		return warn(fix, "the TLS handshake took %s (warning at %s)", ms(took), ms(t.HandshakeWarn))
+		return warn(fix, "%s (warning at %s)", what, ms(t.HandshakeWarn))
 	}
-	return pass("%s", ms(took))
+	return pass("%s", what)
 }
 
 func tlsNegotiated(in *Input, s *endpointState) verdict {
@@ -281,12 +307,71 @@ func mtlsRequest(in *Input, s *endpointState) verdict {
 		return pass("the server does not ask for a client certificate")
 	}
 	cas := DistinguishedNames(s.hs.AcceptableCAs)
-	list := "any CA (the request lists none)"
-	if len(cas) > 0 {
-		list = strings.Join(cas, "; ")
+	required := s.hs.Err != nil
+	how := "optional"
+	if required {
+		how = "required: the handshake failed without one"
 	}
-	return info("the server asks for a client certificate (mTLS); acceptable CAs: %s. "+
-		"Meta's webhook client certificate has CN client.webhooks.fbclientcerts.com", list)
+	if len(cas) == 0 {
+		return info("the server asks for a client certificate (%s) and lists no acceptable CA: whether Meta's "+
+			"webhook certificate (CN %s) is accepted depends on the CAs it trusts", how, MetaClientCN)
+	}
+	list := strings.Join(cas, "; ")
+	switch MetaClientCertAcceptance(cas) {
+	case MetaAccepted:
+		return info("the server asks for a client certificate (%s); acceptable CAs: %s. Meta's webhook "+
+			"certificate (CN %s, issued by Meta's outbound API CA) would be accepted", how, list, MetaClientCN)
+	case MetaOldCAOnly:
+		return fail(metaCAFix, "the server trusts only DigiCert CAs for client certificates (%s): Meta's "+
+			"webhook certificate is issued by Meta's outbound API CA since the DigiCert-issued one expired on "+
+			"2026-04-15, so deliveries fail the handshake", list)
+	}
+	if required {
+		return fail(metaCAFix, "the server requires a client certificate from %s: Meta's webhook certificate "+
+			"(CN %s, issued by Meta's outbound API CA) would be refused", list, MetaClientCN)
+	}
+	return warn(metaCAFix, "the server asks for an optional client certificate from %s, which does not include "+
+		"Meta's outbound API CA: Meta's certificate would not verify", list)
+}
+
+// MetaClientCN is the common name of the client certificate Meta presents
+// when delivering webhooks over mTLS.
+const MetaClientCN = "client.webhooks.fbclientcerts.com"
+
+const metaCAFix = "Trust Meta's outbound API CA for client certificates (nginx: ssl_client_certificate " +
+	"meta-outbound-api-ca.pem; Apache: SSLCACertificateFile) alongside any others, and check the client " +
+	"certificate's CN is " + MetaClientCN + " ($ssl_client_s_dn)"
+
+// MetaAcceptance says whether Meta's webhook client certificate would be
+// sent and accepted given a CertificateRequest's CA names.
+type MetaAcceptance int
+
+// Outcomes of MetaClientCertAcceptance.
+const (
+	MetaNotListed MetaAcceptance = iota
+	MetaAccepted
+	MetaOldCAOnly
+)
+
+// MetaClientCertAcceptance matches CA names against Meta's outbound API CA
+// (which issues the webhook client certificate since 2026) and the DigiCert
+// chain that issued it before (expired 2026-04-15).
+func MetaClientCertAcceptance(cas []string) MetaAcceptance {
+	old := false
+	for _, dn := range cas {
+		l := strings.ToLower(dn)
+		if strings.Contains(l, "meta") && strings.Contains(l, "outbound") {
+			return MetaAccepted
+		}
+		if strings.Contains(l, "digicert high assurance ev root ca") ||
+			strings.Contains(l, "digicert sha2 high assurance server ca") {
+			old = true
+		}
+	}
+	if old {
+		return MetaOldCAOnly
+	}
+	return MetaNotListed
 }
 
 // DistinguishedNames decodes DER-encoded names from a CertificateRequest.

@@ -52,7 +52,9 @@ func TestNetworkChecks(t *testing.T) {
 		{"slow dns", func(ev *probe.Evidence) { ev.DNS.End = ev.DNS.Start.Add(700 * ms) }, []want{
 			{"dns.time", report.Warn, []string{"700 ms", "warning at 500 ms"}},
 		}},
-		{"pinned", func(ev *probe.Evidence) { ev.DNS = probe.DNS{Pinned: true, Resolver: "--resolve", Addresses: []string{"127.0.0.1"}} }, []want{
+		{"pinned", func(ev *probe.Evidence) {
+			ev.DNS = probe.DNS{Pinned: true, Resolver: "--resolve", Addresses: []string{"127.0.0.1"}}
+		}, []want{
 			{"dns.resolve", report.Info, []string{"--resolve"}},
 			{"dns.time", report.Skip, []string{"pinned"}},
 		}},

@@ -37,7 +37,16 @@ type ProbeOptions struct {
 	Thresholds checks.Thresholds
 	NoColor    bool
 	Verbose    bool
+	// Only limits the probe to one address (--address).
+	Only netip.Addr
+	// Samples is the connect + handshake rounds per address (--samples).
+	Samples int
+	// ResolverAddr is the DNS server to ask (--resolver), "" for the system's.
+	ResolverAddr string
 }
+
+// maxSamples bounds --samples: enough for a p95, polite to the server.
+const maxSamples = 100
 
 // probeFlags are the raw flag values before validation.
 type probeFlags struct {
@@ -46,6 +55,8 @@ type probeFlags struct {
 	trustStore    string
 	resolve       []string
 	expiryWarnDay int
+	address       string
+	resolver      string
 }
 
 func newProbeCmd(ios *IOStreams, runF func(context.Context, *ProbeOptions) error) *cobra.Command {
@@ -87,6 +98,9 @@ an IP is never sent as SNI) or an https:// URL. The port defaults to 443.`,
 	fl.StringVar(&f.caFile, "ca-file", "", "verify against the roots in this PEM file instead of Mozilla's")
 	fl.StringVar(&f.trustStore, "trust", "mozilla", "root store: mozilla (bundled) or system (the OS root files)")
 	fl.StringArrayVar(&f.resolve, "resolve", nil, "use ADDR for HOST:PORT instead of DNS (HOST:PORT:ADDR[,ADDR...], repeatable)")
+	fl.StringVar(&f.address, "address", "", "probe only this IP address of the name")
+	fl.IntVar(&opts.Samples, "samples", 1, "connect + handshake rounds per address; timing checks judge the p95")
+	fl.StringVar(&f.resolver, "resolver", "", "ask this DNS server (IP[:PORT]) instead of the system resolver")
 	fl.BoolVar(&opts.NoColor, "no-color", false, "disable colour (also NO_COLOR=1)")
 	fl.BoolVarP(&opts.Verbose, "verbose", "v", false, "show the details of passing checks too")
 	th := &opts.Thresholds
@@ -128,6 +142,24 @@ func (o *ProbeOptions) complete(arg string, f probeFlags) error {
 		if d <= 0 {
 			return usageErrorf("thresholds are durations such as 500ms or 2s", "timing thresholds must be positive")
 		}
+	}
+	if o.Samples < 1 || o.Samples > maxSamples {
+		return usageErrorf(fmt.Sprintf("e.g. --samples 20 (at most %d)", maxSamples), "--samples must be from 1 to %d, got %d", maxSamples, o.Samples)
+	}
+	if f.address != "" {
+		a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(f.address, "["), "]"))
+		if err != nil || a.Zone() != "" {
+			return usageErrorf("give one IPv4 or IPv6 address, e.g. --address 203.0.113.10", "invalid --address %q", f.address)
+		}
+		o.Only = a.Unmap()
+	}
+	if f.resolver != "" {
+		addr, err := parseResolver(f.resolver)
+		if err != nil {
+			return usageErrorf("give the DNS server as IP or IP:PORT, e.g. --resolver 1.1.1.1 or --resolver [2606:4700::1111]:53",
+				"invalid --resolver %q: %v", f.resolver, err)
+		}
+		o.ResolverAddr = addr
 	}
 	if f.expiryWarnDay < 0 {
 		return usageErrorf("e.g. --expiry-warn 30", "--expiry-warn must not be negative")
@@ -199,14 +231,46 @@ func parseResolve(s string) (string, []netip.Addr, error) {
 	return net.JoinHostPort(name, strconv.Itoa(port)), addrs, nil
 }
 
+// parseResolver parses IP or IP:PORT ([v6]:PORT) into host:port, port 53
+// by default.
+func parseResolver(s string) (string, error) {
+	if a, err := netip.ParseAddr(s); err == nil && a.Zone() == "" {
+		return net.JoinHostPort(a.String(), "53"), nil
+	}
+	ap, err := netip.ParseAddrPort(s)
+	if err != nil || ap.Addr().Zone() != "" || ap.Port() == 0 {
+		return "", fmt.Errorf("not an IP address or IP:PORT")
+	}
+	return ap.String(), nil
+}
+
+// dnsResolver is a resolver that asks only addr, over UDP and, when the
+// answer is truncated, TCP (Go's resolver falls back by itself).
+func dnsResolver(addr string) *net.Resolver {
+	var d net.Dialer
+	return &net.Resolver{
+		PreferGo: true,
+		Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return d.DialContext(ctx, network, addr)
+		},
+	}
+}
+
 func runProbe(ctx context.Context, o *ProbeOptions) error {
+	resolver, resolverName := o.Resolver, ""
+	if o.ResolverAddr != "" {
+		resolver, resolverName = dnsResolver(o.ResolverAddr), o.ResolverAddr
+	}
 	rep := wacheck.Probe(ctx, wacheck.Config{
 		Probe: probe.Options{
-			Target:   o.Target,
-			Timeout:  o.Timeout,
-			Pinned:   o.Pinned,
-			Dial:     o.Dial,
-			Resolver: o.Resolver,
+			Target:       o.Target,
+			Timeout:      o.Timeout,
+			Pinned:       o.Pinned,
+			Dial:         o.Dial,
+			Resolver:     resolver,
+			ResolverName: resolverName,
+			Only:         o.Only,
+			Samples:      o.Samples,
 		},
 		Roots:      o.Roots,
 		Thresholds: o.Thresholds,

@@ -17,8 +17,13 @@ type Evidence struct {
 	Timeout time.Duration
 
 	DNS DNS
-	// Endpoints holds one entry per address probed, in the order probed.
+	// Endpoints holds one entry per address probed, in DNS order.
 	Endpoints []Endpoint
+	// Samples is how many connect + handshake rounds were asked for per
+	// address (the evidence handshake counts as the first).
+	Samples int
+	// Only is the address --address limited the probe to, "" otherwise.
+	Only string
 }
 
 // DNS records the name resolution.
@@ -45,6 +50,37 @@ type Endpoint struct {
 	// Handshake is nil when no TLS handshake was attempted (the TCP
 	// connection failed).
 	Handshake *Handshake
+
+	// NoSNI is a second handshake sent without SNI, to tell whether the
+	// server needs SNI; nil when not made (no SNI to compare, or the
+	// connection failed).
+	NoSNI *Handshake
+
+	// Samples are the further timing rounds (--samples N gives N-1).
+	Samples []Sample
+
+	// HTTP is one request to the URL target's path, nil when not made.
+	HTTP *HTTPExchange
+}
+
+// Sample is one timed connect + handshake round.
+type Sample struct {
+	ConnectStart, ConnectEnd     time.Time
+	HandshakeStart, HandshakeEnd time.Time // zero when no handshake ran
+	Err                          *NetError
+}
+
+// HTTPExchange is one HTTPS request to the target's path.
+type HTTPExchange struct {
+	Method string
+	Path   string
+	Proto  string
+	// Start is when the request was sent on an established connection;
+	// FirstByte when the first response byte arrived.
+	Start      time.Time
+	FirstByte  time.Time
+	StatusCode int
+	Err        *NetError
 }
 
 // Handshake records one TLS handshake as a strict client: SNI set, TLS 1.2

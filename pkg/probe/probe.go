@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/wacheck/wacheck/pkg/target"
@@ -45,6 +46,14 @@ type Options struct {
 	Now func() time.Time
 	// ALPN is offered in the ClientHello; defaults to h2 and http/1.1.
 	ALPN []string
+	// Only, when valid, limits the probe to this one address (--address).
+	Only netip.Addr
+	// Samples is how many connect + handshake rounds to time per address;
+	// 1 (the default) is the evidence handshake alone.
+	Samples int
+	// NoSNICompare skips the extra handshake without SNI that tells
+	// whether the server needs SNI.
+	NoSNICompare bool
 }
 
 // DefaultALPN is what webhook senders typically offer.
@@ -71,15 +80,33 @@ func Run(ctx context.Context, opts Options) *Evidence {
 	if opts.ALPN == nil {
 		opts.ALPN = DefaultALPN
 	}
+	if opts.Samples < 1 {
+		opts.Samples = 1
+	}
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
 
-	ev := &Evidence{Target: opts.Target, StartedAt: opts.Now(), Timeout: opts.Timeout}
+	ev := &Evidence{Target: opts.Target, StartedAt: opts.Now(), Timeout: opts.Timeout, Samples: opts.Samples}
 	ev.DNS = resolve(ctx, opts)
-	if len(ev.DNS.Addresses) > 0 {
-		// One address for now: the first, as most senders do.
-		ev.Endpoints = append(ev.Endpoints, probeAddress(ctx, opts, ev.DNS.Addresses[0]))
+	addrs := ev.DNS.Addresses
+	if opts.Only.IsValid() {
+		// --address: probe that one, whether or not DNS returned it.
+		addrs = []string{opts.Only.Unmap().String()}
+		ev.Only = addrs[0]
 	}
+	// Every address a sender may be handed, concurrently: one bad node
+	// behind a load balancer or an AAAA that goes nowhere fails only some
+	// deliveries.
+	ev.Endpoints = make([]Endpoint, len(addrs))
+	var wg sync.WaitGroup
+	for i, a := range addrs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ev.Endpoints[i] = probeAddress(ctx, opts, a)
+		}()
+	}
+	wg.Wait()
 	ev.EndedAt = opts.Now()
 	return ev
 }
@@ -122,53 +149,83 @@ func resolve(ctx context.Context, opts Options) DNS {
 	return d
 }
 
+// probeAddress records everything about one address: the evidence
+// handshake, the handshake without SNI, the timing samples and, for a URL
+// target, one HTTP request.
 func probeAddress(ctx context.Context, opts Options, addr string) Endpoint {
 	ep := Endpoint{Address: addr}
-	hostport := net.JoinHostPort(addr, strconv.Itoa(opts.Target.Port))
-
-	ep.ConnectStart = opts.Now()
-	conn, err := opts.Dial(ctx, "tcp", hostport)
-	ep.ConnectEnd = opts.Now()
-	if err != nil {
-		ep.ConnectErr = classify(ctx, err)
+	ep.ConnectStart, ep.ConnectEnd, ep.ConnectErr, ep.Handshake = connectAndShake(ctx, opts, addr, opts.Target.SNI)
+	if ep.ConnectErr != nil {
 		return ep
+	}
+	if opts.Target.SNI != "" && !opts.NoSNICompare && ctx.Err() == nil {
+		_, _, cerr, hs := connectAndShake(ctx, opts, addr, "")
+		if cerr == nil {
+			ep.NoSNI = hs
+		}
+	}
+	for i := 1; i < opts.Samples && ctx.Err() == nil; i++ {
+		var s Sample
+		var hs *Handshake
+		s.ConnectStart, s.ConnectEnd, s.Err, hs = connectAndShake(ctx, opts, addr, opts.Target.SNI)
+		if hs != nil {
+			s.HandshakeStart, s.HandshakeEnd = hs.Start, hs.End
+			s.Err = hs.Err
+		}
+		ep.Samples = append(ep.Samples, s)
+	}
+	if opts.Target.Path != "" && ep.Handshake.Err == nil && ctx.Err() == nil {
+		ep.HTTP = httpRequest(ctx, opts, addr)
+	}
+	return ep
+}
+
+// connectAndShake opens one TCP connection to addr and performs one TLS
+// handshake on it, sending sni (none when empty).
+func connectAndShake(ctx context.Context, opts Options, addr, sni string) (start, end time.Time, cerr *NetError, hs *Handshake) {
+	hostport := net.JoinHostPort(addr, strconv.Itoa(opts.Target.Port))
+	start = opts.Now()
+	conn, err := opts.Dial(ctx, "tcp", hostport)
+	end = opts.Now()
+	if err != nil {
+		return start, end, classify(ctx, err), nil
 	}
 	defer conn.Close()
 	if dl, ok := ctx.Deadline(); ok {
 		_ = conn.SetDeadline(dl)
 	}
-	ep.Handshake = handshake(ctx, opts, conn)
-	return ep
+	return start, end, nil, handshake(ctx, opts, conn, sni)
 }
 
-func handshake(ctx context.Context, opts Options, conn net.Conn) *Handshake {
-	hs := &Handshake{ServerName: opts.Target.SNI, OfferedALPN: opts.ALPN}
-	cfg := &tls.Config{
-		ServerName: opts.Target.SNI,
+// clientConfig is the strict sender's TLS configuration.
+func clientConfig(opts Options, sni string) *tls.Config {
+	return &tls.Config{
+		ServerName: sni,
 		MinVersion: tls.VersionTLS12,
 		NextProtos: opts.ALPN,
 		// The chain is verified later, by package checks, against an
 		// explicit root pool: never here, and never by the OS verifier,
 		// which fetches missing intermediates on macOS and Windows.
 		InsecureSkipVerify: true,
-		VerifyConnection: func(cs tls.ConnectionState) error {
-			// Record the certificates as soon as they arrive, so that a
-			// handshake failing later still leaves them as evidence.
-			hs.Certificates = rawCerts(cs.PeerCertificates)
-			hs.OCSPStaple = cs.OCSPResponse
-			return nil
-		},
-		GetClientCertificate: func(cri *tls.CertificateRequestInfo) (*tls.Certificate, error) {
-			hs.ClientCertRequested = true
-			hs.AcceptableCAs = cri.AcceptableCAs
-			// Send no certificate: a sender without the right one would
-			// not either.
-			return &tls.Certificate{}, nil
-		},
 	}
-	if opts.Target.SNI == "" {
-		// Without a name Go sends no SNI; an IP is never sent.
-		cfg.ServerName = ""
+}
+
+func handshake(ctx context.Context, opts Options, conn net.Conn, sni string) *Handshake {
+	hs := &Handshake{ServerName: sni, OfferedALPN: opts.ALPN}
+	cfg := clientConfig(opts, sni)
+	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+		// Record the certificates as soon as they arrive, so that a
+		// handshake failing later still leaves them as evidence.
+		hs.Certificates = rawCerts(cs.PeerCertificates)
+		hs.OCSPStaple = cs.OCSPResponse
+		return nil
+	}
+	cfg.GetClientCertificate = func(cri *tls.CertificateRequestInfo) (*tls.Certificate, error) {
+		hs.ClientCertRequested = true
+		hs.AcceptableCAs = cri.AcceptableCAs
+		// Send no certificate: a sender without the right one would not
+		// either.
+		return &tls.Certificate{}, nil
 	}
 	tc := tls.Client(conn, cfg)
 	hs.Start = opts.Now()

@@ -34,7 +34,11 @@ func normalize(r *report.Report) *report.Report {
 	c := *r
 	c.Status = overall(r)
 	c.Checks = nonNil(r.Checks)
-	c.Addresses = nonNil(r.Addresses)
+	c.Addresses = make([]report.Address, len(r.Addresses))
+	for i, a := range r.Addresses {
+		a.ChainSHA256 = nonNil(a.ChainSHA256)
+		c.Addresses[i] = a
+	}
 	c.DNS.Addresses = nonNil(r.DNS.Addresses)
 	if r.TLS != nil {
 		t := *r.TLS

@@ -134,6 +134,54 @@ type Address struct {
 	Error            string   `json:"error,omitempty"`
 	ErrorKind        string   `json:"error_kind,omitempty"`
 	HandshakeAttempt bool     `json:"handshake_attempted"`
+	// TLSVersion and Cipher are what this address negotiated.
+	TLSVersion string `json:"tls_version,omitempty"`
+	Cipher     string `json:"cipher,omitempty"`
+	// ChainSHA256 are the SHA-256 fingerprints of the certificates this
+	// address served, in order: compare them across addresses.
+	ChainSHA256 []string `json:"chain_sha256"`
+	// Samples summarise --samples rounds per phase; null with one round.
+	Samples *Samples `json:"samples"`
+	// NoSNI is the handshake made without SNI; null when none was made.
+	NoSNI *NoSNI `json:"no_sni"`
+	// HTTP is the request to a URL target's path; null when none was made.
+	HTTP *HTTP `json:"http"`
+}
+
+// Samples summarise repeated connect + handshake rounds to one address.
+type Samples struct {
+	Rounds  int         `json:"rounds"`
+	Failed  int         `json:"failed"`
+	Connect *PhaseStats `json:"connect"`
+	TLS     *PhaseStats `json:"tls"`
+}
+
+// PhaseStats are one phase's durations over the rounds, in milliseconds.
+type PhaseStats struct {
+	N        int     `json:"n"`
+	MinMS    float64 `json:"min_ms"`
+	MedianMS float64 `json:"median_ms"`
+	P95MS    float64 `json:"p95_ms"`
+	MaxMS    float64 `json:"max_ms"`
+}
+
+// NoSNI is what the server did for a ClientHello without SNI.
+type NoSNI struct {
+	// LeafSubject and LeafSHA256 name the certificate served; empty when
+	// the handshake failed before one.
+	LeafSubject string `json:"leaf_subject,omitempty"`
+	LeafSHA256  string `json:"leaf_sha256,omitempty"`
+	Error       string `json:"error,omitempty"`
+}
+
+// HTTP is one request to the target's URL path.
+type HTTP struct {
+	Method     string   `json:"method"`
+	Path       string   `json:"path"`
+	Proto      string   `json:"proto,omitempty"`
+	StatusCode int      `json:"status_code,omitempty"`
+	TTFBMS     *float64 `json:"ttfb_ms"`
+	Error      string   `json:"error,omitempty"`
 }
 
 // TLS is what the handshake negotiated.
@@ -206,6 +254,10 @@ type Settings struct {
 	TimeoutMS float64 `json:"timeout_ms"`
 	Roots     string  `json:"roots"`
 	FailOn    string  `json:"fail_on,omitempty"`
+	// Samples is the --samples rounds per address.
+	Samples int `json:"samples"`
+	// Address is the one address --address limited the probe to.
+	Address string `json:"address,omitempty"`
 }
 
 // Add appends results and keeps the summary and overall status in step.

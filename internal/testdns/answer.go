@@ -1,0 +1,122 @@
+package testdns
+
+import (
+	"strings"
+
+	"golang.org/x/net/dns/dnsmessage"
+)
+
+// ttl is the time to live of every answered record, in seconds.
+const ttl = 60
+
+// minUDPSize is the largest UDP answer a client that does not say otherwise
+// with EDNS accepts (RFC 1035, section 4.2.1).
+const minUDPSize = 512
+
+// respond counts query and returns the answer to send, after the record's
+// delay. It returns false when nothing is to be sent: the query is malformed
+// or not a standard query, the record says to drop it, or cleanup began
+// while it waited.
+func (s *Server) respond(query []byte, overUDP bool) ([]byte, bool) {
+	var p dnsmessage.Parser
+	h, err := p.Start(query)
+	if err != nil || h.Response || h.OpCode != 0 {
+		return nil, false
+	}
+	q, err := p.Question()
+	if err != nil {
+		return nil, false
+	}
+	if _, err := p.Question(); err != dnsmessage.ErrSectionDone {
+		return nil, false // more than one question
+	}
+	if overUDP {
+		s.udpQueries.Add(1)
+	} else {
+		s.tcpQueries.Add(1)
+	}
+
+	rec, found := s.zone[strings.ToLower(q.Name.String())]
+	if !found {
+		rec = Record{Rcode: dnsmessage.RCodeNameError}
+	}
+	if rec.Drop || !s.wait(rec.Delay) {
+		return nil, false
+	}
+	truncate := overUDP && rec.Truncate
+	resp, err := answer(h, q, rec, truncate)
+	if err != nil {
+		return nil, false
+	}
+	if overUDP && !truncate && len(resp) > udpSize(&p) {
+		// Too big for the client's buffer: make it retry over TCP.
+		resp, err = answer(h, q, rec, true)
+		if err != nil {
+			return nil, false
+		}
+	}
+	return resp, true
+}
+
+// answer builds the response to question q of the query with header h.
+// A truncated answer has the TC bit and no records.
+func answer(h dnsmessage.Header, q dnsmessage.Question, rec Record, truncate bool) ([]byte, error) {
+	b := dnsmessage.NewBuilder(nil, dnsmessage.Header{
+		ID:               h.ID,
+		Response:         true,
+		OpCode:           h.OpCode,
+		Authoritative:    true,
+		Truncated:        truncate,
+		RecursionDesired: h.RecursionDesired,
+		RCode:            rec.Rcode,
+	})
+	b.EnableCompression()
+	if err := b.StartQuestions(); err != nil {
+		return nil, err
+	}
+	if err := b.Question(q); err != nil {
+		return nil, err
+	}
+	if err := b.StartAnswers(); err != nil {
+		return nil, err
+	}
+	if rec.Rcode == dnsmessage.RCodeSuccess && !truncate && q.Class == dnsmessage.ClassINET {
+		rh := dnsmessage.ResourceHeader{Name: q.Name, Class: dnsmessage.ClassINET, TTL: ttl}
+		switch q.Type {
+		case dnsmessage.TypeA:
+			for _, a := range rec.A {
+				if err := b.AResource(rh, dnsmessage.AResource{A: a.As4()}); err != nil {
+					return nil, err
+				}
+			}
+		case dnsmessage.TypeAAAA:
+			for _, a := range rec.AAAA {
+				if err := b.AAAAResource(rh, dnsmessage.AAAAResource{AAAA: a.As16()}); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	return b.Finish()
+}
+
+// udpSize returns the largest UDP answer the client accepts: the size in the
+// query's EDNS OPT record, or 512 without one. p must be positioned after
+// the question.
+func udpSize(p *dnsmessage.Parser) int {
+	if p.SkipAllAnswers() != nil || p.SkipAllAuthorities() != nil {
+		return minUDPSize
+	}
+	for {
+		h, err := p.AdditionalHeader()
+		if err != nil {
+			return minUDPSize
+		}
+		if h.Type == dnsmessage.TypeOPT {
+			return max(minUDPSize, int(h.Class))
+		}
+		if p.SkipAdditional() != nil {
+			return minUDPSize
+		}
+	}
+}

@@ -1,0 +1,89 @@
+package checks
+
+import (
+	"crypto/x509"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+)
+
+func tlsSNI(in *Input, s *endpointState) verdict {
+	if v, ok := noCerts(s); ok {
+		return v
+	}
+	name := in.Evidence.Target.VerifyName()
+	if s.hs.ServerName == "" {
+		return skip("no SNI was sent (the target is an IP address without --sni)")
+	}
+	withOK := s.chain.leaf.VerifyHostname(name) == nil
+	ns := s.ep.NoSNI
+	if ns == nil {
+		return skip("no handshake without SNI was made to compare")
+	}
+	var noLeaf *x509.Certificate
+	if len(ns.Certificates) > 0 {
+		noLeaf, _ = x509.ParseCertificate(ns.Certificates[0])
+	}
+	without := "the handshake fails"
+	if ns.Err != nil && ns.Err.Alert != 0 {
+		without = "the handshake fails with alert " + fmt.Sprint(ns.Err.Alert)
+	}
+	if noLeaf != nil {
+		without = "it serves " + name2(noLeaf)
+	}
+	if !withOK {
+		if noLeaf != nil && noLeaf.VerifyHostname(name) == nil {
+			return fail("The server picks the wrong certificate when SNI is "+name+": add "+name+
+				" to the server_name of the server block (nginx) / ServerName or ServerAlias (Apache) that has "+
+				"the right certificate, or fix the SNI routing of the load balancer",
+				"with SNI %s the server serves %s, which does not cover the name; without SNI it serves a "+
+					"certificate that does", name, name2(s.chain.leaf))
+		}
+		return fail("Serve a certificate for "+name+" in the server block that answers that name",
+			"with SNI %s the server serves %s, which does not cover the name (without SNI %s)", name,
+			name2(s.chain.leaf), without)
+	}
+	if noLeaf != nil && sameChain(ns.Certificates[:1], s.hs.Certificates[:1]) {
+		return pass("the same certificate with and without SNI")
+	}
+	return info("the server needs SNI: without it %s. Webhook senders send SNI, so this only matters for "+
+		"very old clients", without)
+}
+
+func name2(c *x509.Certificate) string {
+	sans := sanList(c)
+	if len(sans) > 4 {
+		sans = append(sans[:4], "…")
+	}
+	return fmt.Sprintf("%s (SANs: %s)", name(c), strings.Join(sans, ", "))
+}
+
+func httpResponse(in *Input, s *endpointState) verdict {
+	t := in.Evidence.Target
+	if t.Path == "" {
+		return skip("no URL path to request (give the target as https://host/path)")
+	}
+	ex := s.ep.HTTP
+	if ex == nil {
+		return skip("no request was made: the TLS handshake did not complete")
+	}
+	if ex.Err != nil {
+		return fail("Check the web server or proxy behind TLS answers HTTP on "+t.Path,
+			"GET %s failed after the handshake: %s (%s)", t.Path, ex.Err.Kind, ex.Err.Msg)
+	}
+	ttfb := ex.FirstByte.Sub(ex.Start)
+	what := fmt.Sprintf("GET %s answered %d %s over %s; first byte after %s", t.Path, ex.StatusCode,
+		http.StatusText(ex.StatusCode), ex.Proto, ms(ttfb))
+	if ttfb >= time.Second {
+		return warn("Meta asks for a median latency of 250 ms or less and fewer than 1% of deliveries over 1 s: "+
+			"answer the webhook at once (200) and do the work asynchronously",
+			"%s: over 1 s", what)
+	}
+	if ex.StatusCode >= 500 {
+		return warn("The handler answers with a server error: check the application's logs; senders retry "+
+			"failed deliveries (Meta for up to 7 days) but deliveries are late meanwhile",
+			"%s", what)
+	}
+	return info("%s. (A GET without hub.* parameters may rightly be refused; senders POST deliveries.)", what)
+}

@@ -1,0 +1,60 @@
+package probe
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"strconv"
+)
+
+// maxBody is how much of a response body is read (and discarded).
+const maxBody = 64 << 10
+
+// httpRequest sends one GET for the target's path to addr over a fresh
+// connection and records when the first response byte arrived.
+func httpRequest(ctx context.Context, opts Options, addr string) *HTTPExchange {
+	t := opts.Target
+	ex := &HTTPExchange{Method: http.MethodGet, Path: t.Path}
+	hostport := net.JoinHostPort(addr, strconv.Itoa(t.Port))
+	tr := &http.Transport{
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return opts.Dial(ctx, network, hostport)
+		},
+		TLSClientConfig:   clientConfig(opts, t.SNI),
+		ForceAttemptHTTP2: true,
+		DisableKeepAlives: true,
+		Proxy:             nil,
+	}
+	defer tr.CloseIdleConnections()
+	host := t.Host
+	if t.SNI != "" {
+		host = t.SNI
+	}
+	url := "https://" + net.JoinHostPort(host, strconv.Itoa(t.Port)) + t.Path
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		ex.Err = &NetError{Kind: ErrOther, Msg: err.Error()}
+		return ex
+	}
+	req.Header.Set("User-Agent", "wacheck (webhook endpoint check)")
+	trace := &httptrace.ClientTrace{
+		WroteRequest:         func(httptrace.WroteRequestInfo) { ex.Start = opts.Now() },
+		GotFirstResponseByte: func() { ex.FirstByte = opts.Now() },
+	}
+	req = req.WithContext(httptrace.WithClientTrace(ctx, trace))
+	resp, err := tr.RoundTrip(req)
+	if err != nil {
+		ex.Err = classify(ctx, err)
+		return ex
+	}
+	defer resp.Body.Close()
+	ex.StatusCode = resp.StatusCode
+	ex.Proto = resp.Proto
+	if ex.FirstByte.IsZero() {
+		ex.FirstByte = opts.Now()
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxBody))
+	return ex
+}
