@@ -37,6 +37,7 @@ func samples() []struct {
 		{"incomplete-chain", incompleteChain()},
 		{"refused", refused()},
 		{"mtls", mtlsRequested()},
+		{"load-balancer", loadBalancer()},
 	}
 }
 
@@ -252,6 +253,46 @@ func mtlsRequested() *report.Report {
 			Remediation: "Make client certificates optional (nginx: ssl_verify_client optional;) or trust the CA that issues the sender's client certificate (nginx: ssl_client_certificate; Apache: SSLCACertificateFile)."},
 		report.Result{ID: "webhook.path", Status: report.Info, Title: "Path not probed", Detail: "Only the TLS endpoint was probed; no HTTP request was sent."},
 		report.Result{ID: "audit.note", Status: report.Skip, Title: "Audit", Detail: "Nothing to audit."},
+	)
+	return r
+}
+
+// loadBalancer is a name with two addresses behind a load balancer, one of
+// which serves an incomplete chain, probed with --samples 5.
+func loadBalancer() *report.Report {
+	r := base(report.Target{Input: "hooks.example.com", Host: "hooks.example.com", Port: 443, SNI: "hooks.example.com"})
+	r.Settings.Samples = 5
+	r.DurationMS = 212.5
+	r.DNS = report.DNS{Resolver: "system", Addresses: []string{"203.0.113.10", "203.0.113.11"}, DurationMS: f(9.8)}
+	r.TimingsMS = report.Timings{DNS: f(9.8), Connect: f(20.1), TLS: f(41.7), Total: 212.5}
+	stats := func(min, med, p95, max float64) *report.PhaseStats {
+		return &report.PhaseStats{N: 5, MinMS: min, MedianMS: med, P95MS: p95, MaxMS: max}
+	}
+	r.Addresses = []report.Address{
+		{Address: "203.0.113.10", ConnectMS: f(20.1), TLSMS: f(41.7), HandshakeAttempt: true, TLSVersion: "TLS 1.3",
+			Cipher: "TLS_AES_128_GCM_SHA256", ChainSHA256: []string{leaf("hooks.example.com", started, 60).SHA256, intermediate().SHA256},
+			Samples: &report.Samples{Rounds: 5, Connect: stats(19.8, 20.1, 22.0, 22.0), TLS: stats(40.2, 41.7, 47.3, 47.3)}},
+		{Address: "203.0.113.11", ConnectMS: f(20.6), TLSMS: f(43.0), HandshakeAttempt: true, TLSVersion: "TLS 1.3",
+			Cipher: "TLS_AES_128_GCM_SHA256", ChainSHA256: []string{leaf("hooks.example.com", started, 60).SHA256},
+			Samples: &report.Samples{Rounds: 5, Connect: stats(20.0, 20.6, 23.1, 23.1), TLS: stats(41.0, 43.0, 45.9, 45.9)}},
+	}
+	r.Certificates = []report.Cert{leaf("hooks.example.com", time.Date(2025, 4, 30, 0, 0, 0, 0, time.UTC), 60), intermediate()}
+	r.Chain = &report.Chain{Verified: true, Path: []string{"CN=hooks.example.com", issuerDN, rootDN}, Roots: "mozilla"}
+	fix := "Serve the full chain: nginx ssl_certificate fullchain.pem"
+	r.Add(
+		report.Result{ID: "dns.resolve", Status: report.Pass, Title: "DNS resolves the name", Detail: "hooks.example.com resolves to 203.0.113.10, 203.0.113.11"},
+		report.Result{ID: "connect.agree", Status: report.Fail, Title: "Every address serves alike",
+			Detail:      "1 of 2 addresses fail where 203.0.113.10 work: 203.0.113.11 (chain incomplete)",
+			Remediation: "Deploy the same certificate chain to every node behind the name"},
+		report.Result{ID: "connect.tcp", Status: report.Pass, Title: "TCP connection", Detail: "connected to 203.0.113.10 port 443", Address: "203.0.113.10"},
+		report.Result{ID: "connect.tcp", Status: report.Pass, Title: "TCP connection", Detail: "connected to 203.0.113.11 port 443", Address: "203.0.113.11"},
+		report.Result{ID: "timing.handshake", Status: report.Pass, Title: "TLS handshake time", Detail: "the TLS handshake p95 47 ms over 5 samples", Address: "203.0.113.10"},
+		report.Result{ID: "timing.handshake", Status: report.Pass, Title: "TLS handshake time", Detail: "the TLS handshake p95 46 ms over 5 samples", Address: "203.0.113.11"},
+		report.Result{ID: "chain.complete", Status: report.Pass, Title: "Certificate chain is complete", Detail: "2 certificate(s) served", Address: "203.0.113.10"},
+		report.Result{ID: "chain.complete", Status: report.Fail, Title: "Certificate chain is complete",
+			Detail: "the server did not send the certificate of CN=Example TLS Issuing CA G2", Remediation: fix, Address: "203.0.113.11"},
+		report.Result{ID: "cert.hostname", Status: report.Pass, Title: "Certificate matches the name", Detail: "hooks.example.com is covered", Address: "203.0.113.10"},
+		report.Result{ID: "cert.hostname", Status: report.Pass, Title: "Certificate matches the name", Detail: "hooks.example.com is covered", Address: "203.0.113.11"},
 	)
 	return r
 }

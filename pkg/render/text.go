@@ -252,6 +252,9 @@ func (t *textWriter) checks(r *report.Report) {
 			title = cat
 		}
 		t.heading(title)
+		if t.multiAddress && !t.verbose {
+			results = mergeAgreeing(results)
+		}
 		if !t.verbose && len(results) > 1 && allSkippedAlike(results) {
 			// One line says it: "- 4 checks skipped (chain.complete, ...) — why".
 			ids := make([]string, len(results))
@@ -269,6 +272,45 @@ func (t *textWriter) checks(r *report.Report) {
 			t.result(res)
 		}
 	}
+}
+
+// mergeAgreeing folds the per-address results of one check into one line
+// when every address has the same status and fix: "(all 3 addresses)", with the
+// first address's detail when the details differ. Where the addresses
+// disagree each keeps its own line, so the one that differs stands out.
+func mergeAgreeing(results []report.Result) []report.Result {
+	byID := map[string][]report.Result{}
+	var order []string
+	for _, r := range results {
+		if _, ok := byID[r.ID]; !ok {
+			order = append(order, r.ID)
+		}
+		byID[r.ID] = append(byID[r.ID], r)
+	}
+	var out []report.Result
+	for _, id := range order {
+		rs := byID[id]
+		if len(rs) < 2 || rs[0].Address == "" {
+			out = append(out, rs...)
+			continue
+		}
+		agree, same := true, true
+		for _, r := range rs[1:] {
+			agree = agree && r.Status == rs[0].Status && r.Remediation == rs[0].Remediation
+			same = same && r.Detail == rs[0].Detail
+		}
+		if !agree {
+			out = append(out, rs...)
+			continue
+		}
+		m := rs[0]
+		m.Address = fmt.Sprintf("all %d addresses", len(rs))
+		if !same {
+			m.Detail = rs[0].Address + ": " + rs[0].Detail
+		}
+		out = append(out, m)
+	}
+	return out
 }
 
 // allSkippedAlike reports whether every result is a skip for the same reason.
@@ -574,6 +616,54 @@ func (t *textWriter) timings(r *report.Report) {
 	t.table([]string{"DNS", "Connect", "TLS", "Total"},
 		[][]string{{msPtr(tm.DNS), msPtr(tm.Connect), msPtr(tm.TLS), ms(tm.Total)}},
 		nil, []tw.Align{tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight})
+	t.addressTable(r)
+}
+
+// addressTable shows each address's timings (median / p95 with samples)
+// and the fingerprint of its leaf, when more than one address was probed or
+// rounds were repeated: the place to spot the one slow or odd node.
+func (t *textWriter) addressTable(r *report.Report) {
+	sampled := false
+	for _, a := range r.Addresses {
+		sampled = sampled || a.Samples != nil
+	}
+	if len(r.Addresses) < 2 && !sampled {
+		return
+	}
+	header := []string{"Address", "Connect", "TLS", "Leaf SHA-256", "Result"}
+	if sampled {
+		header = []string{"Address", "Connect p50/p95", "TLS p50/p95", "Failed", "Leaf SHA-256", "Result"}
+	}
+	var rows [][]string
+	for _, a := range r.Addresses {
+		leafFP := "-"
+		if len(a.ChainSHA256) > 0 {
+			leafFP = a.ChainSHA256[0][:16] + "…"
+		}
+		result := "ok"
+		if a.ErrorKind != "" {
+			result = a.ErrorKind
+		}
+		if !sampled {
+			rows = append(rows, []string{a.Address, msPtr(a.ConnectMS), msPtr(a.TLSMS), leafFP, result})
+			continue
+		}
+		conn, hs, failed := msPtr(a.ConnectMS), msPtr(a.TLSMS), "0"
+		if s := a.Samples; s != nil {
+			conn, hs = stats(s.Connect), stats(s.TLS)
+			failed = fmt.Sprintf("%d/%d", s.Failed, s.Rounds)
+		}
+		rows = append(rows, []string{a.Address, conn, hs, failed, leafFP, result})
+	}
+	t.heading("Per address (ms)")
+	t.table(header, rows, nil, nil)
+}
+
+func stats(p *report.PhaseStats) string {
+	if p == nil {
+		return "-"
+	}
+	return ms(p.MedianMS) + " / " + ms(p.P95MS)
 }
 
 func (t *textWriter) summary(r *report.Report) {
