@@ -51,7 +51,7 @@ type result struct {
 type jsonReport struct {
 	Status string `json:"status"`
 	Checks []struct {
-		ID, Status, Detail, Remediation string
+		ID, Status, Detail, Remediation, Address string
 	} `json:"checks"`
 	Certificates []struct {
 		Index   int    `json:"index"`

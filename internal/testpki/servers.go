@@ -8,6 +8,7 @@ import (
 	"io"
 	"log"
 	"net"
+	"strconv"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -58,8 +59,76 @@ func StartSlowTLS(tb testing.TB, cfg *tls.Config, delay time.Duration) string {
 // handshakes, then closes the server and waits for its connections.
 func startTLS(tb testing.TB, cfg *tls.Config, stop chan struct{}) string {
 	tb.Helper()
+	return serveTLS(tb, listen(tb), cfg, stop)
+}
+
+// StartTLSOn is StartTLS on a given loopback address ("127.0.0.2:PORT" or
+// "[::1]:PORT"), so that several servers can share one port on different
+// addresses, as the nodes behind one name do.
+func StartTLSOn(tb testing.TB, addr string, cfg *tls.Config) string {
+	tb.Helper()
+	requireLoopback(tb, addr)
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		tb.Fatalf("testpki: listen on %s: %v", addr, err)
+	}
+	return serveTLS(tb, ln, cfg, nil)
+}
+
+// FreePort returns a TCP port that is free on every one of the loopback
+// addresses given (e.g. "127.0.0.1", "127.0.0.2", "::1"), for StartTLSOn.
+// Another process may still take it; the caller's listen then fails.
+func FreePort(tb testing.TB, ips ...string) int {
+	tb.Helper()
+	for try := 0; try < 50; try++ {
+		ln, err := net.Listen("tcp4", "127.0.0.1:0")
+		if err != nil {
+			tb.Fatalf("testpki: listen on loopback: %v", err)
+		}
+		port := ln.Addr().(*net.TCPAddr).Port
+		ok := true
+		var held []net.Listener
+		for _, ip := range ips {
+			requireLoopback(tb, ip)
+			l, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(port)))
+			if err != nil {
+				if ip == "127.0.0.1" {
+					continue // held by ln itself
+				}
+				ok = false
+				break
+			}
+			held = append(held, l)
+		}
+		ln.Close()
+		for _, l := range held {
+			l.Close()
+		}
+		if ok {
+			return port
+		}
+	}
+	tb.Fatal("testpki: no port free on every address")
+	return 0
+}
+
+// requireLoopback fails the test for any address outside 127.0.0.0/8 and ::1.
+func requireLoopback(tb testing.TB, addr string) {
+	tb.Helper()
+	host := addr
+	if h, _, err := net.SplitHostPort(addr); err == nil {
+		host = h
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() {
+		tb.Fatalf("testpki: %s is not a loopback address", addr)
+	}
+}
+
+// serveTLS serves cfg on ln as startTLS describes.
+func serveTLS(tb testing.TB, ln net.Listener, cfg *tls.Config, stop chan struct{}) string {
+	tb.Helper()
 	requireCertificate(tb, cfg)
-	ln := listen(tb)
 	srv := &httptest.Server{
 		Listener: tls.NewListener(ln, cfg.Clone()),
 		Config: &http.Server{
@@ -142,9 +211,7 @@ func StartReset(tb testing.TB) string {
 // whichever comes first.
 func StartSilent(tb testing.TB) string {
 	tb.Helper()
-	return startRaw(tb, func(c net.Conn) {
-		io.Copy(io.Discard, c)
-	})
+	return startRaw(tb, silent)
 }
 
 // StartGarbage starts a server that reads the ClientHello and answers with
@@ -238,7 +305,27 @@ type rawServer struct {
 
 func startRaw(tb testing.TB, serve func(net.Conn)) string {
 	tb.Helper()
-	s := &rawServer{ln: listen(tb), serve: serve, conns: make(map[net.Conn]struct{})}
+	return startRawOn(tb, listen(tb), serve)
+}
+
+// silent reads and never answers.
+func silent(c net.Conn) { io.Copy(io.Discard, c) }
+
+// StartSilentOn is StartSilent on a given loopback address, for a name
+// whose every address is a tarpit.
+func StartSilentOn(tb testing.TB, addr string) string {
+	tb.Helper()
+	requireLoopback(tb, addr)
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		tb.Fatalf("testpki: listen on %s: %v", addr, err)
+	}
+	return startRawOn(tb, ln, silent)
+}
+
+func startRawOn(tb testing.TB, ln net.Listener, serve func(net.Conn)) string {
+	tb.Helper()
+	s := &rawServer{ln: ln, serve: serve, conns: make(map[net.Conn]struct{})}
 	s.wg.Add(1)
 	go s.accept()
 	tb.Cleanup(s.close)
