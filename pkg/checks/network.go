@@ -23,6 +23,8 @@ func dnsFailureWords(d probe.DNS) string {
 		return "the name exists but has no A or AAAA records"
 	case probe.ErrDNSTimeout:
 		return "the DNS resolver did not answer in time"
+	case probe.ErrServFail:
+		return "the DNS server answered SERVFAIL: it could not resolve the name (often a broken delegation or DNSSEC failure)"
 	case probe.ErrCanceled:
 		return "the probe was interrupted during DNS resolution"
 	}
@@ -43,7 +45,7 @@ func dnsResolve(in *Input) verdict {
 	}
 	fix := "Publish an A (and, if reachable over IPv6, an AAAA) record for " + host +
 		" at your DNS provider; check with: dig +short " + host + " A"
-	if d.Err != nil && d.Err.Kind == probe.ErrDNSTimeout {
+	if d.Err != nil && (d.Err.Kind == probe.ErrDNSTimeout || d.Err.Kind == probe.ErrServFail) {
 		fix = "Check that the name's authoritative DNS servers answer: dig " + host + " +trace"
 	}
 	return fail(fix, "%s: %s", host, dnsFailureWords(d))

@@ -99,6 +99,9 @@ func classifyDNS(ctx context.Context, err error) *NetError {
 	switch {
 	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
 		ne.Kind = ErrNXDomain
+	case errors.As(err, &dnsErr) && strings.Contains(dnsErr.Err, "server misbehaving"):
+		// Go's words for SERVFAIL (and for answers it cannot parse).
+		ne.Kind = ErrServFail
 	case errors.As(err, &dnsErr) && dnsErr.IsTimeout,
 		errors.Is(err, context.DeadlineExceeded):
 		ne.Kind = ErrDNSTimeout

@@ -120,7 +120,8 @@ const (
 	ErrNXDomain     ErrorKind = "nxdomain"      // the name does not exist
 	ErrNoAddress    ErrorKind = "no_address"    // the name exists but has no A/AAAA
 	ErrDNSTimeout   ErrorKind = "dns_timeout"   // no DNS answer in time
-	ErrDNS          ErrorKind = "dns"           // another resolver failure (SERVFAIL ...)
+	ErrServFail     ErrorKind = "servfail"      // the DNS server answered SERVFAIL
+	ErrDNS          ErrorKind = "dns"           // another resolver failure
 	ErrRefused      ErrorKind = "refused"       // TCP RST to the SYN
 	ErrUnreachable  ErrorKind = "unreachable"   // no route, host or network unreachable
 	ErrTimeout      ErrorKind = "timeout"       // no answer within the deadline

@@ -206,7 +206,8 @@ func TestDNSFailures(t *testing.T) {
 	}{
 		{"nxdomain", fakeResolver{err: &net.DNSError{Err: "no such host", Name: "api.example.com", IsNotFound: true}}, ErrNXDomain},
 		{"timeout", fakeResolver{err: &net.DNSError{Err: "i/o timeout", IsTimeout: true}}, ErrDNSTimeout},
-		{"servfail", fakeResolver{err: &net.DNSError{Err: "server misbehaving", IsTemporary: true}}, ErrDNS},
+		{"servfail", fakeResolver{err: &net.DNSError{Err: "server misbehaving", IsTemporary: true}}, ErrServFail},
+		{"other", fakeResolver{err: &net.DNSError{Err: "cannot unmarshal DNS message"}}, ErrDNS},
 		{"no records", fakeResolver{}, ErrNoAddress},
 		{"hangs", fakeResolver{delay: time.Hour}, ErrDNSTimeout},
 	}
