@@ -230,6 +230,8 @@ func TestHandshakeFailureWords(t *testing.T) {
 		{"reset", testpki.StartReset(t), nil, "the connection was reset after the ClientHello"},
 		{"silent", testpki.StartSilent(t), []string{"--timeout", "300ms"}, "no answer to the ClientHello within 300ms"},
 		{"alert", testpki.StartAlert(t, 70), nil, "no TLS 1.2+ protocol or cipher in common"},
+		{"alert by name", testpki.StartAlert(t, 112), nil, "TLS alert unrecognized_name (112)"},
+		{"garbage", testpki.StartGarbage(t), nil, "bytes that are not TLS"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -340,5 +342,37 @@ func TestVersionAndCompletion(t *testing.T) {
 	res = runBinary(t, "--help")
 	if res.code != 0 || !strings.Contains(res.stdout, "Exit codes:") {
 		t.Errorf("--help lacks the exit codes: %s", res.stdout)
+	}
+}
+
+func TestMTLSRequests(t *testing.T) {
+	now := time.Now()
+	c := testpki.NewChain(t, now)
+	root := c.WriteRootPEM(t, "")
+	meta := testpki.NewRoot(t, testpki.CAOptions{Now: now, CommonName: "Meta Outbound API CA 2025-12"})
+	corp := testpki.NewRoot(t, testpki.CAOptions{Now: now, CommonName: "Corp Client CA"})
+	tests := []struct {
+		name   string
+		ca     *testpki.CA
+		mode   tls.ClientAuthType
+		status string
+		words  string
+	}{
+		{"meta trusted, required", meta, tls.RequireAndVerifyClientCert, "info", "would be accepted"},
+		{"other CA, required", corp, tls.RequireAndVerifyClientCert, "fail", "would be refused"},
+		{"other CA, optional", corp, tls.VerifyClientCertIfGiven, "warn", "optional"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			addr := testpki.StartTLS(t, &tls.Config{Certificates: []tls.Certificate{c.TLSCertificate(c.Intermediate.DER)},
+				ClientAuth: tt.mode, ClientCAs: tt.ca.Pool()})
+			res := runBinary(t, probeArgs(t, addr, root)...)
+			if got := res.json.status("mtls.request"); got != tt.status {
+				t.Errorf("mtls.request = %s (%s), want %s", got, res.json.detail("mtls.request"), tt.status)
+			}
+			if d := res.json.detail("mtls.request"); !strings.Contains(d, tt.words) || !strings.Contains(d, tt.ca.Cert.Subject.CommonName) {
+				t.Errorf("mtls.request detail = %q, want %q and the CA's name", d, tt.words)
+			}
+		})
 	}
 }

@@ -173,6 +173,7 @@ func TestMTLSMetaAcceptance(t *testing.T) {
 		{"old digicert only", [][]byte{dn("DigiCert High Assurance EV Root CA", "DigiCert Inc")}, true, report.Fail, "expired on 2026-04-15"},
 		{"other CA required", [][]byte{dn("Corp Client CA", "Corp")}, true, report.Fail, "would be refused"},
 		{"other CA optional", [][]byte{dn("Corp Client CA", "Corp")}, false, report.Warn, "optional"},
+		{"other CA required after the handshake", [][]byte{dn("Corp Client CA", "Corp")}, false, report.Fail, "certificate_required (116)"},
 		{"no CA list", nil, false, report.Info, "lists no acceptable CA"},
 	}
 	for _, tt := range tests {
@@ -183,6 +184,9 @@ func TestMTLSMetaAcceptance(t *testing.T) {
 			if tt.required {
 				hs.Err = &probe.NetError{Kind: probe.ErrAlert, Alert: 116}
 				hs.Version = tls.VersionTLS13
+			}
+			if tt.name == "other CA required after the handshake" {
+				hs.ClientCertRejected = &probe.NetError{Kind: probe.ErrAlert, Alert: 116}
 			}
 			expect(t, evaluate(ev, roots(c.Root)), want{"mtls.request", tt.status, []string{tt.words}})
 		})

@@ -240,6 +240,13 @@ func tlsHandshake(in *Input, s *endpointState) verdict {
 	return fail("Check the server's TLS configuration", "the TLS handshake failed: %s", e.Msg)
 }
 
+func alertWords(e *probe.NetError) string {
+	if e.Alert != 0 {
+		return "alert " + tlsnames.Alert(e.Alert)
+	}
+	return string(e.Kind)
+}
+
 func alertSuffix(e *probe.NetError) string {
 	if e.Alert != 0 {
 		return " (the server answered with alert " + tlsnames.Alert(e.Alert) + ")"
@@ -309,10 +316,14 @@ func mtlsRequest(in *Input, s *endpointState) verdict {
 		return pass("the server does not ask for a client certificate")
 	}
 	cas := DistinguishedNames(s.hs.AcceptableCAs)
-	required := s.hs.Err != nil
+	required := s.hs.Err != nil || s.hs.ClientCertRejected != nil
 	how := "optional"
-	if required {
+	switch {
+	case s.hs.Err != nil:
 		how = "required: the handshake failed without one"
+	case s.hs.ClientCertRejected != nil:
+		how = "required: the server ended the connection after the handshake (" +
+			alertWords(s.hs.ClientCertRejected) + ")"
 	}
 	if len(cas) == 0 {
 		return info("the server asks for a client certificate (%s) and lists no acceptable CA: whether Meta's "+
@@ -329,8 +340,8 @@ func mtlsRequest(in *Input, s *endpointState) verdict {
 			"2026-04-15, so deliveries fail the handshake", list)
 	}
 	if required {
-		return fail(metaCAFix, "the server requires a client certificate from %s: Meta's webhook certificate "+
-			"(CN %s, issued by Meta's outbound API CA) would be refused", list, MetaClientCN)
+		return fail(metaCAFix, "the server requires a client certificate from %s (%s): Meta's webhook certificate "+
+			"(CN %s, issued by Meta's outbound API CA) would be refused", list, how, MetaClientCN)
 	}
 	return warn(metaCAFix, "the server asks for an optional client certificate from %s, which does not include "+
 		"Meta's outbound API CA: Meta's certificate would not verify", list)

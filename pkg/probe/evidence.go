@@ -110,6 +110,10 @@ type Handshake struct {
 	// AcceptableCAs are the DER-encoded distinguished names the server
 	// listed in its CertificateRequest.
 	AcceptableCAs [][]byte
+	// ClientCertRejected is the error the server answered with after a
+	// handshake completed without a client certificate (in TLS 1.3 a
+	// server that requires one says so only then); nil when it did not.
+	ClientCertRejected *NetError
 }
 
 // ErrorKind classifies a network error in words a user can act on.

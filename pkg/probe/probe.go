@@ -244,8 +244,41 @@ func handshake(ctx context.Context, opts Options, conn net.Conn, sni string) *Ha
 	}
 	if err != nil {
 		hs.Err = classify(ctx, err)
+	} else if hs.ClientCertRequested {
+		hs.ClientCertRejected = awaitClientCertVerdict(ctx, tc, conn)
 	}
 	return hs
+}
+
+// clientCertWait is how long to wait for a server's verdict on the (absent)
+// client certificate after the handshake.
+const clientCertWait = 500 * time.Millisecond
+
+// awaitClientCertVerdict reads briefly after a handshake in which the server
+// asked for a client certificate. In TLS 1.3 the client finishes its
+// handshake before the server has checked the certificate, so a server that
+// requires one answers with an alert (certificate_required) only now.
+func awaitClientCertVerdict(ctx context.Context, tc *tls.Conn, conn net.Conn) *NetError {
+	dl := time.Now().Add(clientCertWait)
+	if d, ok := ctx.Deadline(); ok && d.Before(dl) {
+		dl = d
+	}
+	_ = conn.SetReadDeadline(dl)
+	defer func() {
+		if d, ok := ctx.Deadline(); ok {
+			_ = conn.SetDeadline(d)
+		}
+	}()
+	var b [1]byte
+	_, err := tc.Read(b[:])
+	if err == nil {
+		return nil
+	}
+	ne := classify(ctx, err)
+	if ne.Kind == ErrAlert || ne.Kind == ErrNoCommon || ne.Kind == ErrReset || ne.Kind == ErrClosed {
+		return ne
+	}
+	return nil // no verdict within the wait: the certificate is optional
 }
 
 func rawCerts(certs []*x509.Certificate) [][]byte {

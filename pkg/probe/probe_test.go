@@ -112,6 +112,14 @@ func TestClientCertificateRequest(t *testing.T) {
 		if len(hs.Certificates) != 2 {
 			t.Errorf("%v: the served certificates were not kept (%d)", mode, len(hs.Certificates))
 		}
+		required := mode == tls.RequireAndVerifyClientCert
+		rejected := hs.Err != nil || hs.ClientCertRejected != nil
+		if rejected != required {
+			t.Errorf("%v: rejected = %v (err %v, after %v), want %v", mode, rejected, hs.Err, hs.ClientCertRejected, required)
+		}
+		if required && hs.ClientCertRejected != nil && hs.ClientCertRejected.Alert != 116 {
+			t.Errorf("%v: alert %d, want certificate_required (116)", mode, hs.ClientCertRejected.Alert)
+		}
 	}
 }
 
