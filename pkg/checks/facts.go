@@ -143,7 +143,8 @@ func describeHandshake(r *report.Report, in *Input, ep *probe.Endpoint) {
 			SNI:         hs.ServerName,
 		}
 	}
-	r.ClientAuth = &report.ClientAuth{Requested: hs.ClientCertRequested, AcceptableCAs: nonNil(DistinguishedNames(hs.AcceptableCAs))}
+	r.ClientAuth = &report.ClientAuth{Requested: hs.ClientCertRequested, AcceptableCAs: nonNil(DistinguishedNames(hs.AcceptableCAs)),
+		Required: hs.ClientCertRequested && (hs.Err != nil || hs.ClientCertRejected != nil)}
 	if len(hs.Certificates) == 0 {
 		return
 	}

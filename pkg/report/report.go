@@ -245,7 +245,10 @@ type OCSP struct {
 
 // ClientAuth describes a CertificateRequest (mTLS).
 type ClientAuth struct {
-	Requested     bool     `json:"requested"`
+	Requested bool `json:"requested"`
+	// Required is true when the server refused the connection without a
+	// client certificate (during the handshake, or in TLS 1.3 right after).
+	Required      bool     `json:"required"`
 	AcceptableCAs []string `json:"acceptable_cas"`
 }
 
