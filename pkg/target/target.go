@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"golang.org/x/net/idna"
 )
 
 // DefaultPort is the port webhook senders use when a URL names none.
@@ -184,10 +186,28 @@ func parsePort(s string) (int, error) {
 	return p, nil
 }
 
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
 // checkName validates a DNS name and returns it lower-cased without a
 // trailing dot.
 func checkName(name string) (string, error) {
-	name = strings.TrimSuffix(strings.ToLower(name), ".")
+	name = strings.TrimSuffix(name, ".")
+	if !isASCII(name) {
+		// An internationalised name: senders look up its A-label form.
+		a, err := idna.Lookup.ToASCII(name)
+		if err != nil {
+			return "", fmt.Errorf("invalid internationalised host name: %v", err)
+		}
+		name = a
+	}
+	name = strings.ToLower(name)
 	if name == "" {
 		return "", errors.New("empty host name")
 	}

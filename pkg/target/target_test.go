@@ -23,6 +23,7 @@ func TestParse(t *testing.T) {
 		{"HTTPS://api.example.com:9443", "", Target{Host: "api.example.com", Port: 9443, SNI: "api.example.com"}},
 		{"https://[::1]:8443/hook", "x.example", Target{Host: "::1", Port: 8443, SNI: "x.example", Path: "/hook"}},
 		{"_dmarc-x.example.com", "", Target{Host: "_dmarc-x.example.com", Port: 443, SNI: "_dmarc-x.example.com"}},
+		{"Bücher.example", "", Target{Host: "xn--bcher-kva.example", Port: 443, SNI: "xn--bcher-kva.example"}},
 	}
 	for _, tt := range tests {
 		got, err := Parse(tt.in, tt.sni)
