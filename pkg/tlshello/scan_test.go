@@ -1,0 +1,274 @@
+package tlshello
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// offered is what a fake server reads from one of our hellos.
+type offered struct {
+	version uint16 // legacy_version, or TLS 1.3 when supported_versions lists it
+	suites  []uint16
+}
+
+// readHello reads one hello record from c and pulls out the version and suites.
+func readHello(c net.Conn) (offered, bool) {
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	hdr := make([]byte, 5)
+	if _, err := io.ReadFull(c, hdr); err != nil {
+		return offered{}, false
+	}
+	rec := make([]byte, int(hdr[3])<<8|int(hdr[4]))
+	if _, err := io.ReadFull(c, rec); err != nil {
+		return offered{}, false
+	}
+	p := parser(rec[4:]) // past the handshake header
+	var o offered
+	var random, sid, suites, compression, exts []byte
+	if !p.u16(&o.version) || !p.bytes(&random, 32) || !p.prefixed8(&sid) || !p.prefixed16(&suites) ||
+		!p.prefixed8(&compression) {
+		return offered{}, false
+	}
+	for s := parser(suites); len(s) > 0; {
+		var id uint16
+		s.u16(&id)
+		if id != scsvRenegotiation {
+			o.suites = append(o.suites, id)
+		}
+	}
+	p.prefixed16(&exts)
+	for e := parser(exts); len(e) > 0; {
+		var typ uint16
+		var data []byte
+		if !e.u16(&typ) || !e.prefixed16(&data) {
+			break
+		}
+		if typ == extSupportedVersions {
+			o.version = VersionTLS13
+		}
+	}
+	return o, true
+}
+
+// tls12Server answers every hello with a TLS 1.2 ServerHello, then ServerHelloDone, choosing
+// with choose. It "accepts" every suite of the registry, in TLS 1.2 only.
+func tls12Server(t *testing.T, choose func([]uint16) uint16) string {
+	return startRawServer(t, func(c net.Conn) {
+		o, ok := readHello(c)
+		if !ok {
+			return
+		}
+		c.Write(record(recordHandshake, VersionTLS12, cat(tls12Hello(choose(o.suites)), handshakeMsg(typeServerDone, nil))))
+		io.Copy(io.Discard, c)
+	})
+}
+
+func TestScanAcceptsEverything(t *testing.T) {
+	tests := []struct {
+		name        string
+		choose      func([]uint16) uint16
+		serverOrder bool
+	}{
+		{"client order", func(s []uint16) uint16 { return s[0] }, false},
+		{"server order", slices.Max[[]uint16], true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res := scanLoopback(t, tls12Server(t, tc.choose), Options{})
+			for _, p := range res.Protocols {
+				if p.Version == VersionTLS12 {
+					continue
+				}
+				if p.Offered == nil || *p.Offered || p.Reason != "server answered with TLS 1.2" {
+					t.Errorf("%s: offered %v (%s), want not offered: server answered with TLS 1.2", p.Name, fmtBool(p.Offered), p.Reason)
+				}
+			}
+			p := res.Protocols[3]
+			if p.Offered == nil || !*p.Offered || len(p.Errors) > 0 {
+				t.Fatalf("TLS 1.2: offered %v, errors %v", fmtBool(p.Offered), p.Errors)
+			}
+			want := suitesFor(VersionTLS12)
+			if tc.serverOrder {
+				slices.Reverse(want)
+			}
+			if got := cipherIDs(p.Ciphers); !slices.Equal(got, want) {
+				t.Errorf("TLS 1.2 suites: got %d, want %d\ngot  %x\nwant %x", len(got), len(want), got, want)
+			}
+			if p.ServerOrder == nil || *p.ServerOrder != tc.serverOrder {
+				t.Errorf("server order = %v, want %v", fmtBool(p.ServerOrder), tc.serverOrder)
+			}
+			t.Logf("%d suites in %d connections, %v", len(p.Ciphers), res.Connections, res.Duration)
+		})
+	}
+}
+
+func TestScanBadServers(t *testing.T) {
+	sh := record(recordHandshake, VersionTLS12, tls12Hello(0xC02F))
+	tests := []struct {
+		name       string
+		handle     func(net.Conn)
+		wantOffer  *bool // for every version
+		wantReason string
+	}{
+		{"silent", func(c net.Conn) { io.Copy(io.Discard, c) }, nil, "timeout"},
+		{"plain HTTP", func(c net.Conn) {
+			readHello(c)
+			c.Write([]byte("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"))
+		}, nil, "plain HTTP"},
+		{"truncated ServerHello", func(c net.Conn) { readHello(c); c.Write(sh[:len(sh)/2]) }, nil, "truncated reply"},
+		{"oversized record", func(c net.Conn) { readHello(c); c.Write([]byte{22, 3, 3, 0xFF, 0xFF}) }, nil, "oversized reply"},
+		{"garbage", func(c net.Conn) { readHello(c); c.Write([]byte("\x00\x01\x02\x03\x04\x05\x06")) }, nil, "not a TLS reply"},
+		{"suite not offered", func(c net.Conn) {
+			o, _ := readHello(c)
+			hello := handshakeMsg(typeServerHello, serverHelloBody(o.version, nil, 0x0A0A, nil))
+			if o.version == VersionTLS13 {
+				hello = tls13Hello(0x0A0A, GroupX25519)
+			}
+			c.Write(record(recordHandshake, VersionTLS12, hello))
+		}, nil, "server chose 0x0A0A, which was not offered"},
+		{"reset", func(c net.Conn) { readHello(c); c.(*net.TCPConn).SetLinger(0) }, new(false), "connection reset"},
+		{"hang-up", func(c net.Conn) { readHello(c) }, new(false), "connection closed without a reply"},
+		{"SSLv2", func(c net.Conn) { readHello(c); c.Write([]byte{0x80, 0x2E, 0x04, 0x00, 0x01}) }, new(false), "server answered with SSLv2"},
+		{"handshake_failure", func(c net.Conn) { readHello(c); c.Write(alertRecord(2, 40)) }, new(false), "handshake_failure alert"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			start := time.Now()
+			res := scanLoopback(t, startRawServer(t, tc.handle), Options{Timeout: 300 * time.Millisecond})
+			for _, p := range res.Protocols {
+				if fmtBool(p.Offered) != fmtBool(tc.wantOffer) || !strings.Contains(p.Reason, tc.wantReason) {
+					t.Errorf("%s: offered %s (%s), want %s (%s)", p.Name, fmtBool(p.Offered), p.Reason,
+						fmtBool(tc.wantOffer), tc.wantReason)
+				}
+				if len(p.Ciphers) > 0 {
+					t.Errorf("%s: ciphers %v", p.Name, p.Ciphers)
+				}
+			}
+			if len(res.Groups) > 0 {
+				t.Errorf("groups %v", res.Groups)
+			}
+			if d := time.Since(start); d > 3*time.Second {
+				t.Errorf("scan took %v", d)
+			}
+		})
+	}
+}
+
+// TestScanContextDeadline checks that Scan returns by ctx's deadline, with what it has, even
+// when the per-connection timeout is much longer.
+func TestScanContextDeadline(t *testing.T) {
+	addr := startRawServer(t, func(c net.Conn) { io.Copy(io.Discard, c) })
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	res, err := Scan(ctx, addr, Options{Timeout: time.Minute})
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("Scan took %v after a 300ms deadline", d)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("error = %v, want a deadline error", err)
+	}
+	if res == nil || len(res.Protocols) != 5 || res.Protocols[0].Offered != nil {
+		t.Fatalf("result = %+v", res)
+	}
+}
+
+func TestScanDialError(t *testing.T) {
+	addr := net.JoinHostPort("127.0.0.1", "1") // nothing listens on port 1 of the loopback
+	res, err := Scan(context.Background(), addr, Options{Timeout: time.Second})
+	if err == nil || !strings.Contains(err.Error(), "scan 127.0.0.1:1: dial tcp") {
+		t.Errorf("error = %v, want a dial error", err)
+	}
+	if res != nil && res.Connections != 0 {
+		t.Errorf("connections = %d", res.Connections)
+	}
+	if _, err := Scan(context.Background(), "127.0.0.1", Options{}); err == nil {
+		t.Error("no error for an address without a port")
+	}
+}
+
+func TestScanConcurrency(t *testing.T) {
+	var open, peak atomic.Int32
+	addr := startRawServer(t, func(c net.Conn) {
+		// Count connections waiting for their answer: the client may hang up and dial
+		// again before this handler returns.
+		n := open.Add(1)
+		for {
+			p := peak.Load()
+			if n <= p || peak.CompareAndSwap(p, n) {
+				break
+			}
+		}
+		readHello(c)
+		time.Sleep(5 * time.Millisecond)
+		open.Add(-1)
+		c.Write(alertRecord(2, 40))
+	})
+	res := scanLoopback(t, addr, Options{Concurrency: 3})
+	if p := peak.Load(); p > 3 || p < 2 {
+		t.Errorf("peak connections = %d, want 2 or 3", p)
+	}
+	if res.Connections < 5 {
+		t.Errorf("connections = %d", res.Connections)
+	}
+}
+
+func TestScanServerName(t *testing.T) {
+	var mu sync.Mutex
+	names := map[string]int{}
+	cert := certFor(t, ecdsaKey)
+	addr := startGoServer(t, &tls.Config{
+		GetConfigForClient: func(chi *tls.ClientHelloInfo) (*tls.Config, error) {
+			if len(chi.SupportedVersions) == 0 {
+				return nil, nil // SSL 3.0: no extensions, so no server_name
+			}
+			mu.Lock()
+			names[chi.ServerName]++
+			mu.Unlock()
+			return nil, nil
+		},
+		Certificates: []tls.Certificate{cert.tls},
+	})
+	for _, tc := range []struct{ serverName, want string }{
+		{"hooks.example.com", "hooks.example.com"},
+		{"127.0.0.1", ""},
+	} {
+		mu.Lock()
+		clear(names)
+		mu.Unlock()
+		scanLoopback(t, addr, Options{ServerName: tc.serverName})
+		mu.Lock()
+		if len(names) != 1 || names[tc.want] == 0 {
+			t.Errorf("ServerName %q: server saw %v, want only %q", tc.serverName, names, tc.want)
+		}
+		mu.Unlock()
+	}
+}
+
+func cipherIDs(cs []Cipher) []uint16 {
+	var ids []uint16
+	for _, c := range cs {
+		ids = append(ids, c.ID)
+	}
+	return ids
+}
+
+func fmtBool(b *bool) string {
+	if b == nil {
+		return "could not tell"
+	}
+	if *b {
+		return "true"
+	}
+	return "false"
+}
