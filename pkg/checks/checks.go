@@ -41,6 +41,9 @@ type Input struct {
 	Thresholds Thresholds
 	// Now is the time certificates and OCSP responses are judged at.
 	Now time.Time
+	// Sender names the webhook sender whose TLS client cipher.sender
+	// compares with, a key of tlshello.Senders; "meta" by default.
+	Sender string
 }
 
 // Definition describes a check for documentation and listing.
@@ -99,6 +102,13 @@ var endpointChecks = []endpointCheck{
 	{Definition{"timing.handshake", "TLS handshake time"}, timingHandshake},
 	{Definition{"tls.negotiated", "Negotiated protocol"}, tlsNegotiated},
 	{Definition{"tls.sni", "SNI handling"}, tlsSNI},
+	{Definition{"protocol.modern", "TLS 1.2 or 1.3 offered"}, protocolModern},
+	{Definition{"protocol.tls13", "TLS 1.3 offered"}, protocolTLS13},
+	{Definition{"protocol.legacy", "Old protocols refused"}, protocolLegacy},
+	{Definition{"cipher.sender", "Cipher suite in common with the sender"}, cipherSender},
+	{Definition{"cipher.insecure", "No insecure cipher suites"}, cipherInsecure},
+	{Definition{"cipher.weak", "No weak cipher suites"}, cipherWeak},
+	{Definition{"cipher.order", "Server enforces its cipher order"}, cipherOrder},
 	{Definition{"chain.complete", "Certificate chain is complete"}, chainComplete},
 	{Definition{"chain.trusted", "Chain ends at a trusted root"}, chainTrusted},
 	{Definition{"chain.order", "Chain is served in order"}, chainOrder},

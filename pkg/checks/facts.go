@@ -31,7 +31,10 @@ func Report(in Input) *report.Report {
 		Checks:        []report.Result{},
 		Addresses:     []report.Address{},
 		Certificates:  []report.Cert{},
+		Protocols:     []report.Protocol{},
+		Groups:        []string{},
 	}
+	r.Settings.Sender = in.sender()
 	if in.Roots != nil {
 		r.Settings.Roots = in.Roots.Name
 	}
@@ -65,6 +68,9 @@ func Report(in Input) *report.Report {
 		}
 		describeAddress(&a, &in, &ev.Endpoints[i])
 		r.Addresses = append(r.Addresses, a)
+		if r.Scan == nil && ep.Scan != nil {
+			describeScan(r, &ev.Endpoints[i])
+		}
 		if i == 0 {
 			r.TimingsMS.Connect, r.TimingsMS.TLS = a.ConnectMS, a.TLSMS
 			describeHandshake(r, &in, &ev.Endpoints[0])
@@ -111,6 +117,24 @@ func describeAddress(a *report.Address, in *Input, ep *probe.Endpoint) {
 		}
 		a.HTTP = h
 	}
+}
+
+// describeScan reports one address's enumeration.
+func describeScan(r *report.Report, ep *probe.Endpoint) {
+	res := ep.Scan
+	r.Scan = &report.Scan{Address: ep.Address, Connections: res.Connections, DurationMS: msf(res.Duration)}
+	if ep.ScanErr != nil {
+		r.Scan.Error = string(ep.ScanErr.Kind) + ": " + ep.ScanErr.Msg
+	}
+	for _, p := range res.Protocols {
+		rp := report.Protocol{Version: p.Name, Offered: p.Offered, Reason: p.Reason, ServerOrder: p.ServerOrder,
+			Ciphers: []report.Cipher{}, Groups: nonNil(p.Groups), DHBits: p.DHBits, Errors: p.Errors}
+		for _, c := range p.Ciphers {
+			rp.Ciphers = append(rp.Ciphers, report.Cipher{Name: c.Name, OpenSSLName: c.OpenSSLName, Grade: string(c.Grade)})
+		}
+		r.Protocols = append(r.Protocols, rp)
+	}
+	r.Groups = nonNil(res.Groups)
 }
 
 func phaseStats(ds []time.Duration) *report.PhaseStats {

@@ -3,8 +3,10 @@ package cli
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +18,7 @@ import (
 	"github.com/wacheck/wacheck/pkg/render"
 	"github.com/wacheck/wacheck/pkg/report"
 	"github.com/wacheck/wacheck/pkg/target"
+	"github.com/wacheck/wacheck/pkg/tlshello"
 	"github.com/wacheck/wacheck/pkg/trust"
 	"github.com/wacheck/wacheck/pkg/wacheck"
 )
@@ -43,7 +46,16 @@ type ProbeOptions struct {
 	Samples int
 	// ResolverAddr is the DNS server to ask (--resolver), "" for the system's.
 	ResolverAddr string
+	// Enumerate scans every protocol and cipher suite (--enumerate).
+	Enumerate bool
+	// Concurrency bounds the enumeration's connections (--concurrency).
+	Concurrency int
+	// Sender is the webhook sender the cipher checks compare with (--sender).
+	Sender string
 }
+
+// maxConcurrency bounds --concurrency: a probe, not a load test.
+const maxConcurrency = 64
 
 // maxSamples bounds --samples: enough for a p95, polite to the server.
 const maxSamples = 100
@@ -101,6 +113,9 @@ an IP is never sent as SNI) or an https:// URL. The port defaults to 443.`,
 	fl.StringVar(&f.address, "address", "", "probe only this IP address of the name")
 	fl.IntVar(&opts.Samples, "samples", 1, "connect + handshake rounds per address; timing checks judge the p95")
 	fl.StringVar(&f.resolver, "resolver", "", "ask this DNS server (IP[:PORT]) instead of the system resolver")
+	fl.BoolVar(&opts.Enumerate, "enumerate", true, "enumerate every protocol version and cipher suite the server accepts")
+	fl.IntVar(&opts.Concurrency, "concurrency", probe.DefaultConcurrency, "most connections the enumeration opens at once")
+	fl.StringVar(&opts.Sender, "sender", "meta", "webhook sender whose TLS client to compare with: "+strings.Join(senderNames(), ", "))
 	fl.BoolVar(&opts.NoColor, "no-color", false, "disable colour (also NO_COLOR=1)")
 	fl.BoolVarP(&opts.Verbose, "verbose", "v", false, "show the details of passing checks too")
 	th := &opts.Thresholds
@@ -145,6 +160,12 @@ func (o *ProbeOptions) complete(arg string, f probeFlags) error {
 	}
 	if o.Samples < 1 || o.Samples > maxSamples {
 		return usageErrorf(fmt.Sprintf("e.g. --samples 20 (at most %d)", maxSamples), "--samples must be from 1 to %d, got %d", maxSamples, o.Samples)
+	}
+	if o.Concurrency < 1 || o.Concurrency > maxConcurrency {
+		return usageErrorf(fmt.Sprintf("e.g. --concurrency 8 (at most %d)", maxConcurrency), "--concurrency must be from 1 to %d, got %d", maxConcurrency, o.Concurrency)
+	}
+	if _, ok := tlshello.Senders[o.Sender]; !ok {
+		return usageErrorf("known senders: "+strings.Join(senderNames(), ", "), "unknown --sender %q", o.Sender)
 	}
 	if f.address != "" {
 		a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(f.address, "["), "]"))
@@ -231,6 +252,10 @@ func parseResolve(s string) (string, []netip.Addr, error) {
 	return net.JoinHostPort(name, strconv.Itoa(port)), addrs, nil
 }
 
+func senderNames() []string {
+	return slices.Sorted(maps.Keys(tlshello.Senders))
+}
+
 // parseResolver parses IP or IP:PORT ([v6]:PORT) into host:port, port 53
 // by default.
 func parseResolver(s string) (string, error) {
@@ -271,13 +296,18 @@ func runProbe(ctx context.Context, o *ProbeOptions) error {
 			ResolverName: resolverName,
 			Only:         o.Only,
 			Samples:      o.Samples,
+			Enumerate:    o.Enumerate,
+			Concurrency:  o.Concurrency,
 		},
+		Sender:     o.Sender,
 		Roots:      o.Roots,
 		Thresholds: o.Thresholds,
 		Now:        o.Now,
 	})
 	rep.Tool = report.Tool{Name: "wacheck", Version: version()}
 	rep.Settings.FailOn = o.FailOn
+	rep.Settings.Enumerate = o.Enumerate
+	rep.Settings.Concurrency = o.Concurrency
 
 	var err error
 	if o.Format == "json" {

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/wacheck/wacheck/pkg/target"
+	"github.com/wacheck/wacheck/pkg/tlshello"
 )
 
 // Evidence is everything one probe observed, recorded as raw facts: times
@@ -61,6 +62,12 @@ type Endpoint struct {
 
 	// HTTP is one request to the URL target's path, nil when not made.
 	HTTP *HTTPExchange
+
+	// Scan is what the enumeration found (protocol versions, cipher
+	// suites, groups), nil when it did not run; ScanErr says why it
+	// stopped early (the time budget ran out), with Scan partial.
+	Scan    *tlshello.Result
+	ScanErr *NetError
 }
 
 // Sample is one timed connect + handshake round.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/wacheck/wacheck/pkg/target"
+	"github.com/wacheck/wacheck/pkg/tlshello"
 )
 
 // DefaultTimeout bounds a whole probe unless the caller says otherwise.
@@ -54,7 +55,19 @@ type Options struct {
 	// NoSNICompare skips the extra handshake without SNI that tells
 	// whether the server needs SNI.
 	NoSNICompare bool
+	// Enumerate scans every protocol version, cipher suite and group the
+	// server accepts, with hand-built ClientHellos (package tlshello).
+	Enumerate bool
+	// Concurrency bounds the connections the enumeration opens at once,
+	// shared by all addresses; default 8.
+	Concurrency int
 }
+
+// DefaultConcurrency is the polite default for Options.Concurrency.
+const DefaultConcurrency = 8
+
+// scanConnTimeout bounds one enumeration connection (dial, hello, reply).
+const scanConnTimeout = 5 * time.Second
 
 // DefaultALPN is what webhook senders typically offer.
 var DefaultALPN = []string{"h2", "http/1.1"}
@@ -83,6 +96,9 @@ func Run(ctx context.Context, opts Options) *Evidence {
 	if opts.Samples < 1 {
 		opts.Samples = 1
 	}
+	if opts.Concurrency < 1 {
+		opts.Concurrency = DefaultConcurrency
+	}
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
 
@@ -98,12 +114,15 @@ func Run(ctx context.Context, opts Options) *Evidence {
 	// behind a load balancer or an AAAA that goes nowhere fails only some
 	// deliveries.
 	ev.Endpoints = make([]Endpoint, len(addrs))
+	// The enumeration's connections are shared out between addresses so
+	// that the server sees no more than Concurrency at once.
+	perAddress := max(1, opts.Concurrency/max(1, len(addrs)))
 	var wg sync.WaitGroup
 	for i, a := range addrs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ev.Endpoints[i] = probeAddress(ctx, opts, a)
+			ev.Endpoints[i] = probeAddress(ctx, opts, a, perAddress)
 		}()
 	}
 	wg.Wait()
@@ -152,11 +171,17 @@ func resolve(ctx context.Context, opts Options) DNS {
 // probeAddress records everything about one address: the evidence
 // handshake, the handshake without SNI, the timing samples and, for a URL
 // target, one HTTP request.
-func probeAddress(ctx context.Context, opts Options, addr string) Endpoint {
+func probeAddress(ctx context.Context, opts Options, addr string, concurrency int) Endpoint {
 	ep := Endpoint{Address: addr}
 	ep.ConnectStart, ep.ConnectEnd, ep.ConnectErr, ep.Handshake = connectAndShake(ctx, opts, addr, opts.Target.SNI)
 	if ep.ConnectErr != nil {
 		return ep
+	}
+	// The enumeration runs beside the single connections below; the timing
+	// samples come after both, so that it does not slow them.
+	var wg sync.WaitGroup
+	if opts.Enumerate && ep.Handshake.Scannable() {
+		wg.Go(func() { ep.Scan, ep.ScanErr = scan(ctx, opts, addr, concurrency) })
 	}
 	if opts.Target.SNI != "" && !opts.NoSNICompare && ctx.Err() == nil {
 		_, _, cerr, hs := connectAndShake(ctx, opts, addr, "")
@@ -164,6 +189,10 @@ func probeAddress(ctx context.Context, opts Options, addr string) Endpoint {
 			ep.NoSNI = hs
 		}
 	}
+	if opts.Target.Path != "" && ep.Handshake.Err == nil && ctx.Err() == nil {
+		ep.HTTP = httpRequest(ctx, opts, addr)
+	}
+	wg.Wait()
 	for i := 1; i < opts.Samples && ctx.Err() == nil; i++ {
 		var s Sample
 		var hs *Handshake
@@ -174,10 +203,35 @@ func probeAddress(ctx context.Context, opts Options, addr string) Endpoint {
 		}
 		ep.Samples = append(ep.Samples, s)
 	}
-	if opts.Target.Path != "" && ep.Handshake.Err == nil && ctx.Err() == nil {
-		ep.HTTP = httpRequest(ctx, opts, addr)
-	}
 	return ep
+}
+
+// Scannable reports whether enumerating could tell anything: the server
+// speaks TLS (or refuses it with an alert), rather than staying silent or
+// speaking something else.
+func (hs *Handshake) Scannable() bool {
+	if hs.Err == nil {
+		return true
+	}
+	switch hs.Err.Kind {
+	case ErrTimeout, ErrPlainHTTP, ErrNotTLS, ErrCanceled:
+		return false
+	}
+	return true
+}
+
+// scan enumerates what addr accepts.
+func scan(ctx context.Context, opts Options, addr string, concurrency int) (*tlshello.Result, *NetError) {
+	res, err := tlshello.Scan(ctx, net.JoinHostPort(addr, strconv.Itoa(opts.Target.Port)), tlshello.Options{
+		ServerName:  opts.Target.SNI,
+		Concurrency: concurrency,
+		Timeout:     scanConnTimeout,
+		Dial:        opts.Dial,
+	})
+	if err != nil {
+		return res, classify(ctx, err)
+	}
+	return res, nil
 }
 
 // connectAndShake opens one TCP connection to addr and performs one TLS

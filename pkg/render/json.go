@@ -40,6 +40,13 @@ func normalize(r *report.Report) *report.Report {
 		c.Addresses[i] = a
 	}
 	c.DNS.Addresses = nonNil(r.DNS.Addresses)
+	c.Groups = nonNil(r.Groups)
+	c.Protocols = make([]report.Protocol, len(r.Protocols))
+	for i, p := range r.Protocols {
+		p.Ciphers = nonNil(p.Ciphers)
+		p.Groups = nonNil(p.Groups)
+		c.Protocols[i] = p
+	}
 	if r.TLS != nil {
 		t := *r.TLS
 		t.OfferedALPN = nonNil(t.OfferedALPN)

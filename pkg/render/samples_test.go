@@ -99,6 +99,33 @@ func base(tg report.Target) *report.Report {
 	}
 }
 
+func yes(b bool) *bool { return &b }
+
+// modernProtocols is what the enumeration finds on a server with the
+// configuration users copy: TLS 1.2 and 1.3, ECDHE with AEAD.
+func modernProtocols(r *report.Report) {
+	r.Scan = &report.Scan{Address: r.Addresses[0].Address, Connections: 31, DurationMS: 94.2}
+	no := func(v, reason string) report.Protocol {
+		return report.Protocol{Version: v, Offered: yes(false), Reason: reason, Ciphers: []report.Cipher{}, Groups: []string{}}
+	}
+	r.Protocols = []report.Protocol{
+		no("SSLv3", "handshake_failure alert"), no("TLS 1.0", "protocol_version alert"), no("TLS 1.1", "protocol_version alert"),
+		{Version: "TLS 1.2", Offered: yes(true), ServerOrder: yes(true), Groups: []string{"x25519", "secp256r1"},
+			Ciphers: []report.Cipher{
+				{Name: "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", OpenSSLName: "ECDHE-ECDSA-AES128-GCM-SHA256", Grade: "recommended"},
+				{Name: "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", OpenSSLName: "ECDHE-ECDSA-AES256-GCM-SHA384", Grade: "recommended"},
+				{Name: "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA", OpenSSLName: "ECDHE-ECDSA-AES128-SHA", Grade: "weak"},
+			}},
+		{Version: "TLS 1.3", Offered: yes(true), Groups: []string{"x25519", "secp256r1", "X25519MLKEM768"},
+			Ciphers: []report.Cipher{
+				{Name: "TLS_AES_128_GCM_SHA256", OpenSSLName: "TLS_AES_128_GCM_SHA256", Grade: "recommended"},
+				{Name: "TLS_AES_256_GCM_SHA384", OpenSSLName: "TLS_AES_256_GCM_SHA384", Grade: "recommended"},
+				{Name: "TLS_CHACHA20_POLY1305_SHA256", OpenSSLName: "TLS_CHACHA20_POLY1305_SHA256", Grade: "recommended"},
+			}},
+	}
+	r.Groups = []string{"x25519", "secp256r1", "X25519MLKEM768"}
+}
+
 func healthy() *report.Report {
 	r := base(report.Target{
 		Input: "https://api.example.com/webhooks/whatsapp",
@@ -113,6 +140,7 @@ func healthy() *report.Report {
 		ALPN: "http/1.1", OfferedALPN: []string{"http/1.1"}, SNI: "api.example.com"}
 	r.Certificates = []report.Cert{leaf("api.example.com", time.Date(2025, 5, 1, 23, 59, 59, 0, time.UTC), 61), intermediate()}
 	r.Chain = &report.Chain{Verified: true, Path: []string{"CN=api.example.com", issuerDN, rootDN}, Roots: "mozilla"}
+	modernProtocols(r)
 	r.OCSP = &report.OCSP{
 		Stapled: true, Status: "good",
 		ThisUpdate: at("2025-02-28T00:00:00Z"), NextUpdate: at("2025-03-07T00:00:00Z"),

@@ -34,18 +34,20 @@ const width = 100
 
 // categoryOrder is the order sections appear in; other categories follow in
 // alphabetical order.
-var categoryOrder = []string{"dns", "connect", "tls", "timing", "chain", "cert", "ocsp", "http", "mtls"}
+var categoryOrder = []string{"dns", "connect", "tls", "protocol", "cipher", "timing", "chain", "cert", "ocsp", "http", "mtls"}
 
 var categoryTitle = map[string]string{
-	"dns":     "DNS",
-	"connect": "Connection",
-	"tls":     "TLS",
-	"timing":  "Timing",
-	"chain":   "Certificate chain",
-	"cert":    "Certificate",
-	"ocsp":    "OCSP stapling",
-	"http":    "HTTP",
-	"mtls":    "Client certificates (mTLS)",
+	"dns":      "DNS",
+	"connect":  "Connection",
+	"tls":      "TLS",
+	"protocol": "Protocol versions",
+	"cipher":   "Cipher suites",
+	"timing":   "Timing",
+	"chain":    "Certificate chain",
+	"cert":     "Certificate",
+	"ocsp":     "OCSP stapling",
+	"http":     "HTTP",
+	"mtls":     "Client certificates (mTLS)",
 }
 
 var marks = map[report.Status]string{
@@ -110,6 +112,7 @@ func Text(w io.Writer, r *report.Report, opts TextOptions) error {
 	t.checks(r)
 	t.chain(r)
 	t.negotiated(r)
+	t.protocols(r)
 	t.timings(r)
 	t.summary(r)
 	if t.err != nil {
@@ -617,6 +620,64 @@ func (t *textWriter) timings(r *report.Report) {
 		[][]string{{msPtr(tm.DNS), msPtr(tm.Connect), msPtr(tm.TLS), ms(tm.Total)}},
 		nil, []tw.Align{tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight})
 	t.addressTable(r)
+}
+
+// protocols shows what the enumeration found: one row per version, then
+// the accepted suites of each offered version with their grades.
+func (t *textWriter) protocols(r *report.Report) {
+	if len(r.Protocols) == 0 {
+		return
+	}
+	title := "Protocols"
+	if r.Scan != nil {
+		title = fmt.Sprintf("Protocols (enumerated on %s: %d connections, %s ms)", r.Scan.Address, r.Scan.Connections,
+			ms(r.Scan.DurationMS))
+	}
+	t.heading(title)
+	var rows [][]string
+	for _, p := range r.Protocols {
+		offered := "?"
+		if p.Offered != nil {
+			offered = map[bool]string{true: "yes", false: "no"}[*p.Offered]
+		}
+		grades := map[string]int{}
+		for _, c := range p.Ciphers {
+			grades[c.Grade]++
+		}
+		suites := "-"
+		if len(p.Ciphers) > 0 {
+			suites = fmt.Sprintf("%d (%d recommended, %d weak, %d insecure)", len(p.Ciphers),
+				grades["recommended"], grades["weak"], grades["insecure"])
+		}
+		order := "-"
+		if p.ServerOrder != nil {
+			order = map[bool]string{true: "server", false: "client"}[*p.ServerOrder]
+		}
+		note := p.Reason
+		if len(p.Groups) > 0 {
+			note = strings.Join(p.Groups, " ")
+		}
+		rows = append(rows, []string{p.Version, offered, suites, order, note})
+	}
+	t.table([]string{"Version", "Offered", "Suites", "Order", "Groups / reason"}, rows, []int{4}, nil)
+	for _, p := range r.Protocols {
+		if len(p.Ciphers) == 0 {
+			continue
+		}
+		order := "code point order"
+		if p.ServerOrder != nil && *p.ServerOrder {
+			order = "server's order"
+		}
+		t.heading(fmt.Sprintf("%s cipher suites (%s)", p.Version, order))
+		var rows [][]string
+		for _, c := range p.Ciphers {
+			rows = append(rows, []string{c.Name, c.OpenSSLName, c.Grade})
+		}
+		t.table([]string{"IANA name", "OpenSSL name", "Grade"}, rows, nil, nil)
+	}
+	if len(r.Groups) > 0 {
+		t.line("  Groups  " + strings.Join(r.Groups, ", "))
+	}
 }
 
 // addressTable shows each address's timings (median / p95 with samples)

@@ -81,7 +81,48 @@ type Report struct {
 	Chain         *Chain      `json:"chain"`
 	OCSP          *OCSP       `json:"ocsp"`
 	ClientAuth    *ClientAuth `json:"client_auth"`
-	Settings      Settings    `json:"settings"`
+	// Protocols and Groups are what the enumeration found (of the first
+	// address enumerated); Scan says how it went.
+	Protocols []Protocol `json:"protocols"`
+	Groups    []string   `json:"groups"`
+	Scan      *Scan      `json:"scan"`
+	Settings  Settings   `json:"settings"`
+}
+
+// Protocol is one protocol version as enumerated.
+type Protocol struct {
+	// Version is in Go's tls.VersionName form: "SSLv3", "TLS 1.0" ... "TLS 1.3".
+	Version string `json:"version"`
+	// Offered is null when the enumeration could not tell.
+	Offered *bool  `json:"offered"`
+	Reason  string `json:"reason,omitempty"`
+	// Ciphers are the accepted suites, in the server's order when
+	// ServerOrder is true.
+	Ciphers     []Cipher `json:"ciphers"`
+	ServerOrder *bool    `json:"server_order"`
+	// Groups are the key-exchange groups accepted in this version.
+	Groups []string `json:"groups"`
+	// DHBits is the smallest DHE prime seen, 0 when none.
+	DHBits int `json:"dh_bits,omitempty"`
+	// Errors are probes that got no usable answer: the lists may be
+	// incomplete.
+	Errors []string `json:"errors,omitempty"`
+}
+
+// Cipher is an accepted cipher suite.
+type Cipher struct {
+	Name        string `json:"name"`
+	OpenSSLName string `json:"openssl_name"`
+	// Grade is recommended, weak or insecure.
+	Grade string `json:"grade"`
+}
+
+// Scan describes the enumeration run.
+type Scan struct {
+	Address     string  `json:"address"`
+	Connections int     `json:"connections"`
+	DurationMS  float64 `json:"duration_ms"`
+	Error       string  `json:"error,omitempty"`
 }
 
 // Tool names the program that wrote the report.
@@ -261,6 +302,12 @@ type Settings struct {
 	Samples int `json:"samples"`
 	// Address is the one address --address limited the probe to.
 	Address string `json:"address,omitempty"`
+	// Enumerate is false when --enumerate=false skipped the enumeration.
+	Enumerate bool `json:"enumerate"`
+	// Concurrency bounds the enumeration's connections.
+	Concurrency int `json:"concurrency"`
+	// Sender is the webhook sender compared with ("meta").
+	Sender string `json:"sender"`
 }
 
 // Add appends results and keeps the summary and overall status in step.

@@ -21,6 +21,8 @@ type Config struct {
 	Thresholds checks.Thresholds
 	// Now is the clock; time.Now by default.
 	Now func() time.Time
+	// Sender is the webhook sender the cipher checks compare with.
+	Sender string
 }
 
 // Probe probes the target and judges what it saw.
@@ -41,5 +43,6 @@ func Probe(ctx context.Context, cfg Config) *report.Report {
 		Roots:      cfg.Roots,
 		Thresholds: cfg.Thresholds,
 		Now:        ev.StartedAt,
+		Sender:     cfg.Sender,
 	})
 }

@@ -1,0 +1,238 @@
+package checks
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/wacheck/wacheck/pkg/tlshello"
+)
+
+// noScan explains why a protocol or cipher check is skipped.
+func noScan(s *endpointState) (verdict, bool) {
+	if s.ep.ConnectErr != nil {
+		return skip("no TCP connection"), true
+	}
+	if s.ep.Scan == nil {
+		if s.hs != nil && !s.hs.Scannable() {
+			return skip("no enumeration: the server does not speak TLS on this port"), true
+		}
+		return skip("protocols and ciphers were not enumerated (--enumerate=false)"), true
+	}
+	return verdict{}, false
+}
+
+// protocol returns the scan's entry for version v.
+func protocol(s *endpointState, v uint16) *tlshello.Protocol {
+	for i := range s.ep.Scan.Protocols {
+		if s.ep.Scan.Protocols[i].Version == v {
+			return &s.ep.Scan.Protocols[i]
+		}
+	}
+	return nil
+}
+
+// offered is true, false, or nil when the scan could not tell.
+func offered(s *endpointState, v uint16) *bool {
+	if p := protocol(s, v); p != nil {
+		return p.Offered
+	}
+	return nil
+}
+
+func isTrue(b *bool) bool  { return b != nil && *b }
+func isFalse(b *bool) bool { return b != nil && !*b }
+
+func partial(s *endpointState) string {
+	if s.ep.ScanErr != nil {
+		return " (the enumeration was cut short: " + s.ep.ScanErr.Msg + ")"
+	}
+	return ""
+}
+
+const protocolsFix = "Offer TLS 1.2 and 1.3 only: nginx `ssl_protocols TLSv1.2 TLSv1.3;`; Apache " +
+	"`SSLProtocol -all +TLSv1.2 +TLSv1.3`; HAProxy `ssl-default-bind-options ssl-min-ver TLSv1.2`"
+
+func protocolTLS13(in *Input, s *endpointState) verdict {
+	if v, ok := noScan(s); ok {
+		return v
+	}
+	o := offered(s, tlshello.VersionTLS13)
+	switch {
+	case isTrue(o):
+		return pass("TLS 1.3 is offered")
+	case isFalse(o):
+		return warn("Enable TLS 1.3 (one round trip less per handshake): nginx `ssl_protocols TLSv1.2 TLSv1.3;` "+
+			"(OpenSSL 1.1.1+); Apache `SSLProtocol -all +TLSv1.2 +TLSv1.3`",
+			"TLS 1.3 is not offered (%s): every handshake takes an extra round trip%s",
+			protocol(s, tlshello.VersionTLS13).Reason, partial(s))
+	}
+	return skip("could not tell whether TLS 1.3 is offered: %s", protocol(s, tlshello.VersionTLS13).Reason)
+}
+
+func protocolModern(in *Input, s *endpointState) verdict {
+	if v, ok := noScan(s); ok {
+		return v
+	}
+	o12, o13 := offered(s, tlshello.VersionTLS12), offered(s, tlshello.VersionTLS13)
+	switch {
+	case isTrue(o12) || isTrue(o13):
+		var on []string
+		if isTrue(o12) {
+			on = append(on, "TLS 1.2")
+		}
+		if isTrue(o13) {
+			on = append(on, "TLS 1.3")
+		}
+		return pass("%s offered", strings.Join(on, " and "))
+	case isFalse(o12) && isFalse(o13):
+		return fail(protocolsFix, "neither TLS 1.2 nor TLS 1.3 is offered: webhook senders cannot connect%s", partial(s))
+	}
+	return skip("could not tell whether TLS 1.2 or 1.3 is offered")
+}
+
+func protocolLegacy(in *Input, s *endpointState) verdict {
+	if v, ok := noScan(s); ok {
+		return v
+	}
+	var legacy []string
+	for _, v := range []uint16{tlshello.VersionTLS10, tlshello.VersionTLS11} {
+		if isTrue(offered(s, v)) {
+			legacy = append(legacy, protocol(s, v).Name)
+		}
+	}
+	if isTrue(offered(s, tlshello.VersionSSL30)) {
+		return fail(protocolsFix, "SSLv3 is accepted (broken by POODLE)%s", listSuffix(legacy))
+	}
+	if len(legacy) > 0 {
+		return warn(protocolsFix, "%s accepted: deprecated (RFC 8996), no sender needs them", strings.Join(legacy, " and "))
+	}
+	var unknown []string
+	for _, v := range []uint16{tlshello.VersionSSL30, tlshello.VersionTLS10, tlshello.VersionTLS11} {
+		if p := protocol(s, v); p != nil && p.Offered == nil {
+			unknown = append(unknown, p.Name+" ("+p.Reason+")")
+		}
+	}
+	if len(unknown) > 0 {
+		return skip("could not tell whether %s is accepted", strings.Join(unknown, ", "))
+	}
+	return pass("SSLv3, TLS 1.0 and TLS 1.1 are refused")
+}
+
+func listSuffix(l []string) string {
+	if len(l) == 0 {
+		return ""
+	}
+	return "; also " + strings.Join(l, " and ")
+}
+
+// suitesGraded lists the accepted suites of grade g as "NAME (versions)".
+func suitesGraded(s *endpointState, g tlshello.Grade) []string {
+	versions := map[string][]string{}
+	var order []string
+	for _, p := range s.ep.Scan.Protocols {
+		for _, c := range p.Ciphers {
+			if c.Grade != g {
+				continue
+			}
+			if _, ok := versions[c.Name]; !ok {
+				order = append(order, c.Name)
+			}
+			versions[c.Name] = append(versions[c.Name], p.Name)
+		}
+	}
+	out := make([]string, len(order))
+	for i, n := range order {
+		out[i] = fmt.Sprintf("%s (%s)", n, strings.Join(versions[n], ", "))
+	}
+	return out
+}
+
+const cipherFix = "Offer only ECDHE with AES-GCM or ChaCha20-Poly1305: nginx `ssl_ciphers " +
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:" +
+	"ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305;` " +
+	"(Mozilla's intermediate profile); Apache `SSLCipherSuite` with the same list"
+
+func cipherWeak(in *Input, s *endpointState) verdict {
+	if v, ok := noScan(s); ok {
+		return v
+	}
+	weak := suitesGraded(s, tlshello.Weak)
+	if len(weak) > 0 {
+		return warn(cipherFix, "%d weak suite(s) accepted (CBC, RSA key exchange, SHA-1 MAC or plain DHE): %s",
+			len(weak), strings.Join(weak, ", "))
+	}
+	return pass("no weak cipher suite accepted%s", partial(s))
+}
+
+func cipherInsecure(in *Input, s *endpointState) verdict {
+	if v, ok := noScan(s); ok {
+		return v
+	}
+	bad := suitesGraded(s, tlshello.Insecure)
+	if len(bad) > 0 {
+		return fail(cipherFix, "%d insecure suite(s) accepted (RC4, 3DES, DES, NULL, EXPORT, anonymous or MD5): %s",
+			len(bad), strings.Join(bad, ", "))
+	}
+	return pass("no insecure cipher suite accepted%s", partial(s))
+}
+
+func cipherSender(in *Input, s *endpointState) verdict {
+	if v, ok := noScan(s); ok {
+		return v
+	}
+	snd, ok := tlshello.Senders[in.sender()]
+	if !ok {
+		return skip("unknown sender %q", in.sender())
+	}
+	var common []string
+	for _, p := range s.ep.Scan.Protocols {
+		for _, c := range p.Ciphers {
+			if snd.Offers(p.Version, c.ID) {
+				common = append(common, p.Name+" "+c.Name)
+			}
+		}
+	}
+	if len(common) > 0 {
+		return pass("%d suite(s) in common with %s: %s", len(common), snd.Name, strings.Join(common, ", "))
+	}
+	var any bool
+	for _, p := range s.ep.Scan.Protocols {
+		any = any || len(p.Ciphers) > 0
+	}
+	if !any {
+		return skip("no accepted cipher suite was found to compare%s", partial(s))
+	}
+	var names []string
+	for _, id := range snd.Suites {
+		names = append(names, tlshello.SuiteName(id))
+	}
+	return fail(cipherFix, "no cipher suite in common with %s, which offers only %s%s", snd.Name,
+		strings.Join(names, ", "), partial(s))
+}
+
+func cipherOrder(in *Input, s *endpointState) verdict {
+	if v, ok := noScan(s); ok {
+		return v
+	}
+	p := protocol(s, tlshello.VersionTLS12)
+	if p == nil || !isTrue(p.Offered) {
+		return skip("TLS 1.2 is not offered")
+	}
+	switch {
+	case p.ServerOrder == nil:
+		return skip("could not tell whether the server enforces its order on TLS 1.2 (%d suite(s))", len(p.Ciphers))
+	case *p.ServerOrder:
+		return pass("the server picks TLS 1.2 suites by its own order, starting with %s", p.Ciphers[0].Name)
+	}
+	return info("the server does not enforce its cipher order on TLS 1.2: the client's preference wins " +
+		"(nginx `ssl_prefer_server_ciphers on;`, Apache `SSLHonorCipherOrder on` to enforce it)")
+}
+
+// sender is the sender whose client the cipher checks compare with.
+func (in *Input) sender() string {
+	if in.Sender == "" {
+		return "meta"
+	}
+	return in.Sender
+}
+

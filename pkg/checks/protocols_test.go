@@ -1,0 +1,111 @@
+package checks
+
+import (
+	"testing"
+
+	"github.com/wacheck/wacheck/internal/testpki"
+	"github.com/wacheck/wacheck/pkg/probe"
+	"github.com/wacheck/wacheck/pkg/report"
+	"github.com/wacheck/wacheck/pkg/tlshello"
+)
+
+func b(v bool) *bool { return &v }
+
+func suite(t *testing.T, id uint16) tlshello.Cipher {
+	t.Helper()
+	s, ok := tlshello.LookupSuite(id)
+	if !ok {
+		t.Fatalf("suite %#04x not in the registry", id)
+	}
+	return tlshello.Cipher{ID: id, Name: s.Name, OpenSSLName: s.OpenSSLName, Grade: s.Grade}
+}
+
+func TestProtocolAndCipherChecks(t *testing.T) {
+	c := testpki.NewChain(t, now)
+	var (
+		ecdheGCM = suite(t, 0xC02F) // TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256: recommended, Meta's
+		ecdheCBC = suite(t, 0xC013) // TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA: weak
+		rc4      = suite(t, 0x0005) // TLS_RSA_WITH_RC4_128_SHA: insecure
+		dheGCM   = suite(t, 0x009E) // TLS_DHE_RSA_WITH_AES_128_GCM_SHA256: not Meta's
+		aes128   = suite(t, 0x1301)
+	)
+	no := func(v uint16, name, reason string) tlshello.Protocol {
+		return tlshello.Protocol{Version: v, Name: name, Offered: b(false), Reason: reason}
+	}
+	yes := func(v uint16, name string, order *bool, cs ...tlshello.Cipher) tlshello.Protocol {
+		return tlshello.Protocol{Version: v, Name: name, Offered: b(true), Ciphers: cs, ServerOrder: order}
+	}
+	unknown := func(v uint16, name string) tlshello.Protocol {
+		return tlshello.Protocol{Version: v, Name: name, Reason: "timeout"}
+	}
+	modern := []tlshello.Protocol{
+		no(tlshello.VersionSSL30, "SSLv3", "handshake_failure alert"), no(tlshello.VersionTLS10, "TLS 1.0", "protocol_version alert"),
+		no(tlshello.VersionTLS11, "TLS 1.1", "protocol_version alert"),
+		yes(tlshello.VersionTLS12, "TLS 1.2", b(true), ecdheGCM), yes(tlshello.VersionTLS13, "TLS 1.3", nil, aes128),
+	}
+	tests := []struct {
+		name      string
+		protocols []tlshello.Protocol
+		scanErr   *probe.NetError
+		wants     []want
+	}{
+		{"modern", modern, nil, []want{
+			{"protocol.modern", report.Pass, []string{"TLS 1.2 and TLS 1.3"}},
+			{"protocol.tls13", report.Pass, nil},
+			{"protocol.legacy", report.Pass, nil},
+			{"cipher.weak", report.Pass, nil},
+			{"cipher.insecure", report.Pass, nil},
+			{"cipher.sender", report.Pass, []string{"2 suite(s) in common with Meta", "TLS 1.2 TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"}},
+			{"cipher.order", report.Pass, []string{"own order"}},
+		}},
+		{"legacy and weak", []tlshello.Protocol{
+			no(tlshello.VersionSSL30, "SSLv3", "handshake_failure alert"),
+			yes(tlshello.VersionTLS10, "TLS 1.0", b(false), ecdheCBC, rc4), yes(tlshello.VersionTLS11, "TLS 1.1", b(false), ecdheCBC),
+			yes(tlshello.VersionTLS12, "TLS 1.2", b(false), ecdheGCM, ecdheCBC, rc4), no(tlshello.VersionTLS13, "TLS 1.3", "protocol_version alert"),
+		}, nil, []want{
+			{"protocol.legacy", report.Warn, []string{"TLS 1.0 and TLS 1.1 accepted"}},
+			{"protocol.tls13", report.Warn, []string{"not offered", "protocol_version alert"}},
+			{"protocol.modern", report.Pass, []string{"TLS 1.2 offered"}},
+			{"cipher.weak", report.Warn, []string{"1 weak", "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA (TLS 1.0, TLS 1.1, TLS 1.2)"}},
+			{"cipher.insecure", report.Fail, []string{"TLS_RSA_WITH_RC4_128_SHA (TLS 1.0, TLS 1.2)"}},
+			{"cipher.order", report.Info, []string{"does not enforce"}},
+		}},
+		{"SSLv3", []tlshello.Protocol{yes(tlshello.VersionSSL30, "SSLv3", nil, rc4), yes(tlshello.VersionTLS10, "TLS 1.0", nil, rc4),
+			no(tlshello.VersionTLS11, "TLS 1.1", "x"), no(tlshello.VersionTLS12, "TLS 1.2", "x"), no(tlshello.VersionTLS13, "TLS 1.3", "x")}, nil, []want{
+			{"protocol.legacy", report.Fail, []string{"SSLv3 is accepted", "also TLS 1.0"}},
+			{"protocol.modern", report.Fail, []string{"neither TLS 1.2 nor TLS 1.3"}},
+			{"cipher.sender", report.Fail, []string{"no cipher suite in common", "TLS_AES_128_GCM_SHA256"}},
+			{"cipher.order", report.Skip, []string{"not offered"}},
+		}},
+		{"nothing in common with the sender", []tlshello.Protocol{no(tlshello.VersionSSL30, "SSLv3", "x"), no(tlshello.VersionTLS10, "TLS 1.0", "x"),
+			no(tlshello.VersionTLS11, "TLS 1.1", "x"), yes(tlshello.VersionTLS12, "TLS 1.2", b(true), dheGCM), no(tlshello.VersionTLS13, "TLS 1.3", "x")}, nil, []want{
+			{"cipher.sender", report.Fail, []string{"no cipher suite in common with Meta"}},
+		}},
+		{"could not tell", []tlshello.Protocol{unknown(tlshello.VersionSSL30, "SSLv3"), unknown(tlshello.VersionTLS10, "TLS 1.0"),
+			unknown(tlshello.VersionTLS11, "TLS 1.1"), unknown(tlshello.VersionTLS12, "TLS 1.2"), unknown(tlshello.VersionTLS13, "TLS 1.3")},
+			&probe.NetError{Kind: probe.ErrTimeout, Msg: "context deadline exceeded"}, []want{
+				{"protocol.modern", report.Skip, nil},
+				{"protocol.tls13", report.Skip, []string{"timeout"}},
+				{"protocol.legacy", report.Skip, []string{"could not tell"}},
+				{"cipher.sender", report.Skip, []string{"cut short"}},
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ev := healthyEvidence(t, [][]byte{c.Leaf.DER, c.Intermediate.DER}, nil)
+			ev.Endpoints[0].Scan = &tlshello.Result{Protocols: tt.protocols}
+			ev.Endpoints[0].ScanErr = tt.scanErr
+			expect(t, evaluate(ev, roots(c.Root)), tt.wants...)
+		})
+	}
+}
+
+func TestProtocolChecksSkipWithoutScan(t *testing.T) {
+	c := testpki.NewChain(t, now)
+	ev := healthyEvidence(t, [][]byte{c.Leaf.DER, c.Intermediate.DER}, nil)
+	expect(t, evaluate(ev, roots(c.Root)),
+		want{"protocol.modern", report.Skip, []string{"--enumerate=false"}},
+		want{"cipher.weak", report.Skip, []string{"not enumerated"}})
+	failHandshake(ev, probe.ErrPlainHTTP, 0)
+	expect(t, evaluate(ev, roots(c.Root)), want{"protocol.tls13", report.Skip, []string{"does not speak TLS"}})
+}
