@@ -271,12 +271,9 @@ func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) 
 // unreachable", and no packet leaves the namespace.
 func TestUnreachable(t *testing.T) {
 	if os.Geteuid() != 0 {
-		requireOrSkip(t, "TestUnreachable needs root to create a network namespace (unshare -n)")
+		testpki.SkipOrFail(t, "TestUnreachable needs root to create a network namespace (unshare -n)")
 	}
-	unshare, err := exec.LookPath("unshare")
-	if err != nil {
-		requireOrSkip(t, "unshare (util-linux) is not installed")
-	}
+	unshare := testpki.RequireBinary(t, "unshare")
 	cmd := exec.Command(unshare, "-n", binary, "probe", "127.0.0.1:8443", "--sni", "localhost", "--format", "json")
 	out, _ := cmd.Output()
 	var r jsonReport
@@ -286,14 +283,4 @@ func TestUnreachable(t *testing.T) {
 	if got := r.status("connect.tcp"); got != "fail" || !strings.Contains(r.detail("connect.tcp"), "unreachable") {
 		t.Errorf("connect.tcp = %s (%s), want fail: unreachable", got, r.detail("connect.tcp"))
 	}
-}
-
-// requireOrSkip skips the test, or fails it where CI must run everything
-// (WACHECK_REQUIRE_INTEGRATION=1).
-func requireOrSkip(t *testing.T, why string) {
-	t.Helper()
-	if os.Getenv("WACHECK_REQUIRE_INTEGRATION") == "1" {
-		t.Fatal(why + " (required: WACHECK_REQUIRE_INTEGRATION=1)")
-	}
-	t.Skip(why)
 }

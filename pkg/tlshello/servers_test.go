@@ -1,31 +1,22 @@
 package tlshello
 
-// Loopback servers and certificates for the tests. They belong in internal/testpki once that
-// package exists; they are here because this package's tests may only touch its own folder.
+// Certificates and loopback servers for this package's tests, built on internal/testpki.
 
 import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
-	"math/big"
 	"net"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/wacheck/wacheck/internal/testpki"
 )
 
 // keyKind is the kind of key a test certificate has.
@@ -47,7 +38,7 @@ var (
 )
 
 // certFor returns a self-signed certificate for localhost, made once per key kind per test
-// binary (RSA key generation is slow) and valid around the current time.
+// binary and valid around the current time.
 func certFor(t testing.TB, kind keyKind) *testCert {
 	t.Helper()
 	certsMu.Lock()
@@ -55,177 +46,43 @@ func certFor(t testing.TB, kind keyKind) *testCert {
 	if c, ok := certs[kind]; ok {
 		return c
 	}
-	var key any
-	var pub any
-	switch kind {
-	case rsaKey:
-		k, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			t.Fatal(err)
-		}
-		key, pub = k, &k.PublicKey
-	case ecdsaKey:
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		key, pub = k, &k.PublicKey
-	}
-	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(now.UnixNano()),
-		Subject:               pkix.Name{CommonName: "localhost"},
-		DNSNames:              []string{"localhost"},
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, pub, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &testCert{
-		certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		keyPEM:  pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}),
-	}
-	if c.tls, err = tls.X509KeyPair(c.certPEM, c.keyPEM); err != nil {
-		t.Fatal(err)
-	}
+	kt := map[keyKind]testpki.KeyType{rsaKey: testpki.RSA2048, ecdsaKey: testpki.ECDSAP256}[kind]
+	leaf := testpki.NewSelfSigned(t, testpki.LeafOptions{KeyType: kt})
+	c := &testCert{certPEM: leaf.PEM(), keyPEM: leaf.KeyPEM(t), tls: leaf.TLSCertificate()}
 	certs[kind] = c
 	return c
 }
 
-// startGoServer serves TLS handshakes with cfg on a loopback port and returns its address.
-// Connections are closed once the handshake ends, however it ends.
+// startGoServer serves TLS with cfg on a loopback port and returns its address.
 func startGoServer(t testing.TB, cfg *tls.Config) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(5 * time.Second))
-				tls.Server(c, cfg).Handshake()
-			}()
-		}
-	}()
-	return ln.Addr().String()
+	return testpki.StartTLS(t, cfg)
 }
 
 // startRawServer runs handle on every connection to a loopback port and returns its address.
 func startRawServer(t testing.TB, handle func(net.Conn)) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				handle(c)
-			}()
-		}
-	}()
-	return ln.Addr().String()
+	return testpki.StartRaw(t, handle)
 }
 
-// requireBinary returns the path of a program, or skips the test when it is not installed.
+// requireBinary returns the path of a program, or skips the test when it is not installed
+// (fails it in CI).
 func requireBinary(t testing.TB, name string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		t.Skipf("%s is not installed (CI installs it: apt-get install %s)", name, name)
-	}
-	return p
+	return testpki.RequireBinary(t, name)
 }
 
 // startOpenSSL runs `openssl s_server` with a certificate of the given kind and extra
-// arguments on a free loopback port, waits until it accepts connections, and returns its
-// address. The server is killed when the test ends.
+// arguments on a free loopback port and returns its address.
 func startOpenSSL(t testing.TB, kind keyKind, args ...string) string {
 	t.Helper()
-	bin := requireBinary(t, "openssl")
-	dir := t.TempDir()
 	c := certFor(t, kind)
-	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certFile, c.certPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, c.keyPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
-
-	for attempt := 0; ; attempt++ {
-		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t)))
-		cmd := exec.Command(bin, append([]string{"s_server", "-accept", addr,
-			"-cert", certFile, "-key", keyFile, "-www", "-quiet"}, args...)...)
-		var output bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &output, &output
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		exited := make(chan struct{})
-		go func() { cmd.Wait(); close(exited) }()
-		stop := func() { cmd.Process.Kill(); <-exited }
-
-		if waitListening(addr, exited) {
-			t.Cleanup(stop)
-			return addr
-		}
-		stop()
-		if attempt == 2 || !strings.Contains(output.String(), "in use") {
-			t.Fatalf("openssl s_server %s did not start:\n%s", strings.Join(args, " "), output.String())
-		}
-	}
-}
-
-// waitListening polls addr until it accepts a connection, the server exits, or 10s pass.
-func waitListening(addr string, exited <-chan struct{}) bool {
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case <-exited:
-			return false
-		default:
-		}
-		if c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err == nil {
-			c.Close()
-			return true
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return false
+	return testpki.StartOpenSSL(t, c.certPEM, c.keyPEM, args...)
 }
 
 func freePort(t testing.TB) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return testpki.FreePort(t, "127.0.0.1")
 }
 
 // opensslSuites returns the suites `openssl ciphers -V -s <versionFlag> <cipherString>` lists
