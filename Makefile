@@ -3,7 +3,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/wacheck/wacheck/pkg/cli.Version=$(VERSION)
 
-.PHONY: all build install test lint bench fuzz integration-deps clean
+.PHONY: all build install test lint bench bench-go bench-tools fuzz integration-deps bench-deps clean
 
 all: build
 
@@ -14,7 +14,9 @@ install:
 	$(GO) install -trimpath -ldflags '$(LDFLAGS)' ./cmd/wacheck
 
 # The one test command (README, .ci/run): formatting, vet, and every test with
-# the race detector. Integration tests use nginx and openssl when installed.
+# the race detector. The integration tests (integration/) drive nginx, Apache,
+# HAProxy and openssl, and skip when one is missing unless
+# WACHECK_REQUIRE_INTEGRATION=1, as .ci/run sets.
 test: lint
 	$(GO) test -race -count=1 ./...
 
@@ -22,8 +24,16 @@ lint:
 	@out=$$(gofmt -l . | grep -v '^vendor/'); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-bench:
+# Go benchmarks (allocations included), then wacheck against nginx beside
+# sslscan and testssl.sh, on loopback and through a 25 ms delay proxy
+# (docs/performance.md). The tools come from integration-deps and bench-deps.
+bench: bench-go bench-tools
+
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+bench-tools:
+	GO=$(GO) scripts/bench.sh
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./pkg/target
@@ -31,7 +41,13 @@ fuzz:
 
 # Servers the integration tests drive (Debian/Ubuntu; run as root).
 integration-deps:
-	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light openssl ca-certificates
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		nginx-light apache2 haproxy openssl ca-certificates
+
+# The tools make bench-tools compares wacheck with (besides integration-deps).
+bench-deps:
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		sslscan testssl.sh
 
 clean:
 	rm -rf bin

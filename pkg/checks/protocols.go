@@ -235,4 +235,3 @@ func (in *Input) sender() string {
 	}
 	return in.Sender
 }
-

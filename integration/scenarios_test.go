@@ -1,0 +1,456 @@
+//go:build linux
+
+package integration
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"maps"
+	"net/http"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// stapleKind is the OCSP response a scenario's server staples.
+type stapleKind int
+
+const (
+	noStaple stapleKind = iota
+	stapleGood
+	stapleRevoked
+	// stapleGoodWithSignerCert is a good response that embeds the
+	// signer's (the issuing CA's) certificate, openssl ocsp's default.
+	stapleGoodWithSignerCert
+)
+
+// scenario is one server configuration and what wacheck must say about it.
+type scenario struct {
+	name string
+
+	// The server's configuration.
+	leafOnly bool     // serve the leaf without its intermediate
+	expired  bool     // the leaf expired yesterday
+	dnsNames []string // the leaf's names; default localhost
+	rsa      bool     // RSA 2048 leaf (the legacy RSA key-exchange ciphers need one)
+	legacy   bool     // TLS 1.0 to 1.2, every cipher at @SECLEVEL=0
+	staple   stapleKind
+	mtls     string // "", "optional" or "required": ask for a client certificate
+	metaCA   bool   // with mtls: Meta's outbound API CA (a stand-in) is acceptable too
+
+	// want holds the statuses that differ from a clean endpoint (clean);
+	// servers holds further differences for one server ("nginx",
+	// "apache2", "haproxy").
+	want    map[string]string
+	servers map[string]map[string]string
+	// assert checks more of the report.
+	assert func(t *testing.T, server string, r *jsonReport)
+	// confirm checks, with another client, that the server really is
+	// configured as the scenario says (wacheck cannot see all of it).
+	confirm func(t *testing.T, server string, port int, p *pki)
+
+	// knownBug, when set, describes a wacheck bug this scenario shows:
+	// a mismatch skips the scenario with that description, and a match
+	// fails it so that whoever fixes the bug removes the marker.
+	knownBug string
+}
+
+// clean is every check's status for a healthy endpoint on port 443,
+// probed through --resolve (hence no DNS query and no AAAA record).
+var clean = map[string]string{
+	"dns.resolve":      "info",
+	"dns.time":         "skip",
+	"connect.port":     "pass",
+	"connect.ipv6":     "info",
+	"connect.agree":    "skip", // one address
+	"connect.tcp":      "pass",
+	"timing.connect":   "pass",
+	"tls.handshake":    "pass",
+	"timing.handshake": "pass",
+	"tls.negotiated":   "info",
+	"tls.sni":          "pass",
+	"protocol.modern":  "pass",
+	"protocol.tls13":   "pass",
+	"protocol.legacy":  "pass",
+	"cipher.sender":    "pass",
+	"cipher.insecure":  "pass",
+	"cipher.weak":      "pass",
+	"cipher.order":     "info", // nginx and Apache let the client's order win
+	"chain.complete":   "pass",
+	"chain.trusted":    "pass",
+	"chain.order":      "pass",
+	"chain.extra":      "pass",
+	"cert.expiry":      "pass",
+	"cert.validity":    "pass",
+	"cert.hostname":    "pass",
+	"cert.key":         "pass",
+	"cert.signature":   "pass",
+	"ocsp.stapled":     "pass",
+	"ocsp.status":      "pass",
+	"ocsp.valid":       "pass",
+	"http.alpn":        "pass",
+	"http.response":    "skip", // no URL path
+	"mtls.request":     "pass",
+}
+
+// serverDefaults are the differences every scenario sees on one server.
+var serverDefaults = map[string]map[string]string{
+	// HAProxy enforces its cipher order unless told prefer-client-ciphers.
+	"haproxy": {"cipher.order": "pass"},
+}
+
+// unstapled is what wacheck says about a leaf that names an OCSP responder
+// when the server staples nothing.
+var unstapled = map[string]string{
+	"ocsp.stapled": "warn",
+	"ocsp.status":  "skip",
+	"ocsp.valid":   "skip",
+}
+
+func merge(ms ...map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, m := range ms {
+		maps.Copy(out, m)
+	}
+	return out
+}
+
+// scenarios are run against every server. healthy must come first: it is
+// the one served on port 443 when the test may bind it (see healthyPort).
+var scenarios = []scenario{
+	{
+		// The configuration users copy: full chain, TLS 1.2 and 1.3,
+		// ECDHE with AES-GCM, a stapled good response, HTTP/2.
+		name:   "healthy",
+		staple: stapleGood,
+		assert: func(t *testing.T, _ string, r *jsonReport) {
+			if r.TLS == nil || r.TLS.ALPN != "h2" || r.TLS.Version != "TLS 1.3" {
+				t.Errorf("tls = %+v, want TLS 1.3 with ALPN h2", r.TLS)
+			}
+			if r.OCSP == nil || !r.OCSP.Stapled || r.OCSP.Status != "good" || !r.OCSP.Verified {
+				t.Errorf("ocsp = %+v, want a stapled, verified, good response", r.OCSP)
+			}
+			if r.Chain == nil || !r.Chain.Verified || len(r.Certificates) != 2 {
+				t.Errorf("chain = %+v with %d certificates, want verified with leaf and intermediate",
+					r.Chain, len(r.Certificates))
+			}
+		},
+	},
+	{
+		// certbot's cert.pem instead of fullchain.pem.
+		name:     "missing-intermediate",
+		leafOnly: true,
+		want: merge(unstapled, map[string]string{
+			"chain.complete": "fail",
+			"chain.trusted":  "skip",
+		}),
+		assert: func(t *testing.T, _ string, r *jsonReport) {
+			_, detail, _ := r.check("chain.complete")
+			for _, s := range []string{"wacheck test intermediate CA", "http://127.0.0.1:1/ca.crt"} {
+				if !strings.Contains(detail, s) {
+					t.Errorf("chain.complete detail %q does not name %q", detail, s)
+				}
+			}
+			if len(r.Certificates) != 1 {
+				t.Errorf("%d certificates served, want the leaf alone", len(r.Certificates))
+			}
+		},
+	},
+	{
+		name:    "expired",
+		expired: true,
+		want:    merge(unstapled, map[string]string{"cert.expiry": "fail"}),
+		assert: func(t *testing.T, _ string, r *jsonReport) {
+			if len(r.Certificates) == 0 || r.Certificates[0].DaysLeft >= 0 {
+				t.Errorf("certificates = %+v, want a leaf with negative days_left", r.Certificates)
+			}
+		},
+	},
+	{
+		name:     "wrong-name",
+		dnsNames: []string{"hooks.other.example"},
+		staple:   stapleGood,
+		want:     map[string]string{"cert.hostname": "fail", "tls.sni": "fail"},
+		assert: func(t *testing.T, _ string, r *jsonReport) {
+			if _, detail, _ := r.check("cert.hostname"); !strings.Contains(detail, "hooks.other.example") {
+				t.Errorf("cert.hostname detail %q does not list the certificate's names", detail)
+			}
+		},
+	},
+	{
+		// TLS 1.0 to 1.2 and every cipher OpenSSL still has, at
+		// @SECLEVEL=0. wacheck's own handshake offers TLS 1.2 and 1.3 only
+		// and completes at TLS 1.2; its enumeration finds the rest.
+		// confirm proves TLS 1.0 with AES128-SHA works.
+		name:    "legacy-tls10",
+		rsa:     true,
+		legacy:  true,
+		staple:  stapleGood,
+		confirm: confirmLegacy,
+		want: map[string]string{
+			"protocol.tls13":  "warn",
+			"protocol.legacy": "warn",
+			"cipher.weak":     "warn",
+			// Anonymous ECDH suites: nginx and HAProxy pass "ALL" on to
+			// OpenSSL as it is; mod_ssl appends !aNULL:!eNULL:!EXP.
+			"cipher.insecure": "fail",
+		},
+		servers: map[string]map[string]string{
+			"apache2": {"cipher.insecure": "pass"},
+			// HAProxy enforces its order here too, but over 56 suites
+			// wacheck's enumeration cannot derive it.
+			"haproxy": {"cipher.order": "skip"},
+		},
+		assert: func(t *testing.T, server string, r *jsonReport) {
+			if r.TLS == nil || r.TLS.Version != "TLS 1.2" {
+				t.Errorf("tls = %+v, want TLS 1.2: the server offers nothing newer", r.TLS)
+			}
+			_, legacy, _ := r.check("protocol.legacy")
+			_, weak, _ := r.check("cipher.weak")
+			if !strings.Contains(legacy, "TLS 1.0") || !strings.Contains(weak, "TLS_RSA_WITH_AES_128_CBC_SHA (TLS 1.0") {
+				t.Errorf("protocol.legacy %q and cipher.weak %q, want TLS 1.0 and TLS_RSA_WITH_AES_128_CBC_SHA named", legacy, weak)
+			}
+		},
+	},
+	{
+		name:   "revoked",
+		staple: stapleRevoked,
+		want:   map[string]string{"ocsp.status": "fail"},
+		assert: func(t *testing.T, _ string, r *jsonReport) {
+			_, detail, _ := r.check("ocsp.status")
+			if !strings.Contains(detail, "revoked") || !strings.Contains(detail, "keyCompromise") {
+				t.Errorf("ocsp.status detail %q, want the revocation and its reason", detail)
+			}
+			if r.OCSP == nil || r.OCSP.Status != "revoked" {
+				t.Errorf("ocsp = %+v, want status revoked", r.OCSP)
+			}
+		},
+	},
+	{
+		name: "no-staple",
+		want: unstapled,
+	},
+	{
+		// Client certificates optional, from Meta's outbound API CA among
+		// others: the handshake completes and the acceptable CAs are listed.
+		name:   "mtls-optional",
+		staple: stapleGood,
+		mtls:   "optional",
+		metaCA: true,
+		want:   map[string]string{"mtls.request": "info"},
+		assert: clientCAsListed(metaClientCA, privateClientCA),
+	},
+	{
+		// Optional, but only from a private CA: Meta's certificate would
+		// not verify.
+		name:   "mtls-optional-private",
+		staple: stapleGood,
+		mtls:   "optional",
+		want:   map[string]string{"mtls.request": "warn"},
+		assert: clientCAsListed(privateClientCA),
+	},
+	{
+		// Required, from Meta's CA among others. Apache (SSLVerifyClient
+		// require) and HAProxy (verify required) answer a handshake
+		// without a certificate with the certificate_required alert, in
+		// TLS 1.3 after the client's Finished; nginx (ssl_verify_client
+		// on) completes it and answers 400 over HTTP, which wacheck's
+		// handshake cannot see, so for nginx it says "optional". confirm
+		// proves all three refuse.
+		name:    "mtls-required",
+		staple:  stapleGood,
+		mtls:    "required",
+		metaCA:  true,
+		want:    map[string]string{"mtls.request": "info"},
+		assert:  all(clientCAsListed(metaClientCA, privateClientCA), requiredSeen),
+		confirm: confirmClientCertRequired,
+	},
+	{
+		// Required, from a private CA only: Meta's certificate would be
+		// refused. nginx's refusal is invisible to the handshake (see
+		// above): wacheck warns as for an optional certificate.
+		name:    "mtls-required-private",
+		staple:  stapleGood,
+		mtls:    "required",
+		want:    map[string]string{"mtls.request": "fail"},
+		servers: map[string]map[string]string{"nginx": {"mtls.request": "warn"}},
+		assert:  all(clientCAsListed(privateClientCA), requiredSeen),
+		confirm: confirmClientCertRequired,
+	},
+	{
+		// A good response that embeds the signer's certificate, as
+		// `openssl ocsp` makes by default (and as some CAs' responders
+		// send): signed by the issuer itself, so valid.
+		name:     "staple-with-signer-cert",
+		staple:   stapleGoodWithSignerCert,
+		knownBug: "ocsp.valid fails a response that embeds the issuing CA's own certificate (pkg/checks/analysis.go analyzeOCSP)",
+	},
+}
+
+// clientCAsListed asserts that the report lists these acceptable client CAs,
+// in client_auth and in the mtls.request detail.
+func clientCAsListed(names ...string) func(t *testing.T, _ string, r *jsonReport) {
+	return func(t *testing.T, _ string, r *jsonReport) {
+		if r.ClientAuth == nil || !r.ClientAuth.Requested {
+			t.Fatalf("client_auth = %+v, want a request", r.ClientAuth)
+		}
+		_, detail, _ := r.check("mtls.request")
+		for _, name := range names {
+			if !slices.ContainsFunc(r.ClientAuth.AcceptableCAs, func(s string) bool { return strings.Contains(s, name) }) {
+				t.Errorf("client_auth.acceptable_cas = %q, want %q among them", r.ClientAuth.AcceptableCAs, name)
+			}
+			if !strings.Contains(detail, name) {
+				t.Errorf("mtls.request detail %q does not name the acceptable CA %q", detail, name)
+			}
+		}
+	}
+}
+
+// expected returns every check's expected status for sc on server, served
+// on port.
+func (sc scenario) expected(server string, port int) map[string]string {
+	want := merge(clean, serverDefaults[server], sc.want, sc.servers[server])
+	if port != 443 {
+		want["connect.port"] = "warn"
+	}
+	return want
+}
+
+// verify probes the scenario's endpoint twice, with --fail-on warn and
+// --fail-on fail, and checks every check's status, the overall status, both
+// exit codes and the scenario's own assertions.
+func (sc scenario) verify(t *testing.T, server string, port int, p *pki) {
+	if sc.confirm != nil {
+		sc.confirm(t, server, port, p)
+	}
+	want := sc.expected(server, port)
+	res := runWacheck(t, port, p.rootFile, "--fail-on", "warn")
+	r := res.report
+
+	var problems []string
+	worst := 0
+	for _, id := range slices.Sorted(maps.Keys(want)) {
+		worst = max(worst, severity(want[id]))
+		got, detail, ok := r.check(id)
+		switch {
+		case !ok:
+			problems = append(problems, fmt.Sprintf("check %s missing from the report", id))
+		case got != want[id]:
+			problems = append(problems, fmt.Sprintf("%s is %s, want %s: %s", id, got, want[id], detail))
+		}
+	}
+	var unknown []string
+	for _, c := range r.Checks {
+		if _, ok := want[c.ID]; !ok {
+			// A check this test does not know yet (another issue added
+			// it): it counts towards the verdict, so a warning or failure
+			// from it shows up below as a wrong status and exit code.
+			unknown = append(unknown, c.ID+"="+c.Status)
+			worst = max(worst, severity(c.Status))
+		}
+	}
+	if *dump {
+		t.Logf("%s", res)
+	}
+	if len(unknown) > 0 {
+		t.Logf("checks without an expectation here: %s", strings.Join(unknown, ", "))
+	}
+	if r.Status != overall(worst) {
+		problems = append(problems, fmt.Sprintf("overall status %s, want %s", r.Status, overall(worst)))
+	}
+	if wantExit := btoi(worst >= 1); res.exitCode != wantExit {
+		problems = append(problems, fmt.Sprintf("exit code %d with --fail-on warn, want %d", res.exitCode, wantExit))
+	}
+	if failOnFail := runWacheck(t, port, p.rootFile, "--fail-on", "fail"); failOnFail.exitCode != btoi(worst >= 2) {
+		problems = append(problems, fmt.Sprintf("exit code %d with --fail-on fail, want %d",
+			failOnFail.exitCode, btoi(worst >= 2)))
+	}
+
+	switch {
+	case sc.knownBug != "" && len(problems) > 0:
+		t.Skipf("known wacheck bug: %s:\n  %s", sc.knownBug, strings.Join(problems, "\n  "))
+	case sc.knownBug != "":
+		t.Fatalf("the known bug %q no longer shows: remove knownBug from scenario %s", sc.knownBug, sc.name)
+	case len(problems) > 0:
+		t.Errorf("%s against %s:\n  %s\n%s", sc.name, server, strings.Join(problems, "\n  "), res)
+	}
+	if sc.assert != nil {
+		sc.assert(t, server, r)
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// requiredSeen asserts that mtls.request says the certificate is required,
+// except for nginx, which refuses only over HTTP.
+func requiredSeen(t *testing.T, server string, r *jsonReport) {
+	_, detail, _ := r.check("mtls.request")
+	if server != "nginx" && !strings.Contains(detail, "required") {
+		t.Errorf("mtls.request detail %q, want the certificate called required", detail)
+	}
+}
+
+func all(fs ...func(*testing.T, string, *jsonReport)) func(*testing.T, string, *jsonReport) {
+	return func(t *testing.T, server string, r *jsonReport) {
+		for _, f := range fs {
+			f(t, server, r)
+		}
+	}
+}
+
+// confirmLegacy proves with openssl s_client that the server speaks TLS 1.0
+// with a weak cipher (RSA key exchange, CBC, SHA-1).
+func confirmLegacy(t *testing.T, _ string, port int, _ *pki) {
+	cmd := exec.Command(requireBinary(t, "openssl"), "s_client", "-brief",
+		"-connect", "127.0.0.1:"+strconv.Itoa(port), "-servername", "localhost",
+		"-tls1", "-cipher", "AES128-SHA:@SECLEVEL=0")
+	cmd.Stdin = strings.NewReader("")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "Protocol version: TLSv1\n") ||
+		!strings.Contains(string(out), "Ciphersuite: AES128-SHA\n") {
+		t.Fatalf("the server does not speak TLS 1.0 with AES128-SHA: %v\n%s", err, out)
+	}
+}
+
+// confirmClientCertRequired proves that a request without a client
+// certificate is refused: nginx answers 400, Apache and HAProxy end the
+// connection with the certificate_required alert.
+func confirmClientCertRequired(t *testing.T, server string, port int, p *pki) {
+	pem, err := os.ReadFile(p.rootFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(pem)
+	client := &http.Client{
+		Timeout: 10 * time.Second,
+		Transport: &http.Transport{
+			TLSClientConfig: &tls.Config{RootCAs: roots, ServerName: "localhost"},
+		},
+	}
+	defer client.CloseIdleConnections()
+	resp, err := client.Get("https://127.0.0.1:" + strconv.Itoa(port) + "/")
+	switch {
+	case server == "nginx" && err == nil && resp.StatusCode == http.StatusBadRequest:
+	case server != "nginx" && err != nil && strings.Contains(err.Error(), "certificate required"):
+	default:
+		if err == nil {
+			resp.Body.Close()
+			err = fmt.Errorf("HTTP %s", resp.Status)
+		}
+		t.Fatalf("%s does not refuse a request without a client certificate: %v", server, err)
+	}
+	if resp != nil {
+		resp.Body.Close()
+	}
+}
