@@ -288,7 +288,6 @@ var scenarios = []scenario{
 		// send): signed by the issuer itself, so valid.
 		name:     "staple-with-signer-cert",
 		staple:   stapleGoodWithSignerCert,
-		knownBug: "ocsp.valid fails a response that embeds the issuing CA's own certificate (pkg/checks/analysis.go analyzeOCSP)",
 	},
 }
 

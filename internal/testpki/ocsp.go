@@ -28,6 +28,9 @@ const (
 	// ResponderUnrelated names the CA as responder but signs with a fresh
 	// key, so the signature does not verify.
 	ResponderUnrelated
+	// ResponderCAWithCert signs with the CA's own key and encloses the CA's
+	// certificate, as openssl ocsp does unless told -resp_no_certs.
+	ResponderCAWithCert
 )
 
 func (r Responder) String() string {
@@ -40,6 +43,8 @@ func (r Responder) String() string {
 		return "delegated without EKU"
 	case ResponderUnrelated:
 		return "unrelated"
+	case ResponderCAWithCert:
+		return "CA with its certificate"
 	}
 	return fmt.Sprintf("Responder(%d)", int(r))
 }
@@ -109,6 +114,8 @@ func (ca *CA) OCSPResponse(tb testing.TB, opts OCSPOptions) []byte {
 		tmpl.Certificate = responder.Cert
 	case ResponderUnrelated:
 		responder = &Leaf{Cert: ca.Cert, Key: NewKey(tb, ECDSAP256)}
+	case ResponderCAWithCert:
+		tmpl.Certificate = ca.Cert
 	default:
 		tb.Fatalf("testpki: unknown OCSP responder %v", opts.Responder)
 	}

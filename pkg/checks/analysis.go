@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"time"
 
 	"golang.org/x/crypto/ocsp"
@@ -217,26 +218,34 @@ func analyzeOCSP(staple []byte, ca *chainAnalysis) *ocspAnalysis {
 		return nil
 	}
 	o := &ocspAnalysis{raw: staple}
-	if ca.issuer != nil {
-		o.issuerKnown = true
-		resp, err := ocsp.ParseResponse(staple, ca.issuer)
-		if err == nil {
-			o.resp = resp
-			return o
-		}
-		var re ocsp.ResponseError
-		if errors.As(err, &re) {
-			o.parseErr = err
-			return o
-		}
-		o.sigErr = err
-	}
+	// Parse first without the issuer: a response carrying a certificate
+	// is then checked against that certificate's key.
 	resp, err := ocsp.ParseResponse(staple, nil)
 	if err != nil {
 		o.parseErr = err
 		return o
 	}
 	o.resp = resp
+	if ca.issuer == nil {
+		return o
+	}
+	o.issuerKnown = true
+	switch {
+	case resp.Certificate != nil && bytes.Equal(resp.Certificate.Raw, ca.issuer.Raw):
+		// Signed by the CA itself, which enclosed its own certificate
+		// (openssl ocsp does by default): x/crypto/ocsp would wrongly ask
+		// the CA to have signed itself. It is a direct signature.
+		o.sigErr = resp.CheckSignatureFrom(ca.issuer)
+		resp.Certificate = nil
+	case resp.Certificate != nil:
+		// A delegated responder: its certificate must be issued by the CA.
+		if err := resp.Certificate.CheckSignatureFrom(ca.issuer); err != nil {
+			o.sigErr = fmt.Errorf("the responder certificate %s is not issued by %s: %w",
+				resp.Certificate.Subject, ca.issuer.Subject, err)
+		}
+	default:
+		o.sigErr = resp.CheckSignatureFrom(ca.issuer)
+	}
 	return o
 }
 

@@ -293,6 +293,9 @@ func TestOCSP(t *testing.T) {
 		{"bad signature", served, resp(testpki.OCSPOptions{Responder: testpki.ResponderUnrelated}), []want{
 			{"ocsp.valid", report.Fail, []string{"does not verify"}},
 		}},
+		{"CA encloses its own certificate", served, resp(testpki.OCSPOptions{Responder: testpki.ResponderCAWithCert}), []want{
+			{"ocsp.valid", report.Pass, []string{"signed by the issuer"}},
+		}},
 		{"delegated", served, resp(testpki.OCSPOptions{Responder: testpki.ResponderDelegated}), []want{
 			{"ocsp.valid", report.Pass, []string{"delegated responder"}},
 		}},
