@@ -286,8 +286,8 @@ var scenarios = []scenario{
 		// A good response that embeds the signer's certificate, as
 		// `openssl ocsp` makes by default (and as some CAs' responders
 		// send): signed by the issuer itself, so valid.
-		name:     "staple-with-signer-cert",
-		staple:   stapleGoodWithSignerCert,
+		name:   "staple-with-signer-cert",
+		staple: stapleGoodWithSignerCert,
 	},
 }
 
