@@ -141,15 +141,23 @@ func All() []Definition {
 // Evaluate runs every check over the evidence and returns the results in a
 // stable order: name checks first, then each address's checks.
 func Evaluate(in Input) []report.Result {
+	results, _ := evaluateAll(&in)
+	return results
+}
+
+// evaluateAll runs every check and also returns each endpoint's analysis (the
+// parsed chain and staple), which the report's facts reuse.
+func evaluateAll(in *Input) ([]report.Result, []*endpointState) {
 	var out []report.Result
 	for _, c := range targetChecks {
-		v := c.run(&in)
-		out = append(out, result(c.Definition, v, ""))
+		out = append(out, result(c.Definition, c.run(in), ""))
 	}
+	states := make([]*endpointState, len(in.Evidence.Endpoints))
 	for i := range in.Evidence.Endpoints {
-		s := newEndpointState(&in, &in.Evidence.Endpoints[i])
+		s := newEndpointState(in, &in.Evidence.Endpoints[i])
+		states[i] = s
 		for _, c := range endpointChecks {
-			out = append(out, result(c.Definition, c.run(&in, s), s.ep.Address))
+			out = append(out, result(c.Definition, c.run(in, s), s.ep.Address))
 		}
 	}
 	if len(in.Evidence.Endpoints) == 0 {
@@ -159,7 +167,7 @@ func Evaluate(in Input) []report.Result {
 			out = append(out, result(c.Definition, skip("%s", why), ""))
 		}
 	}
-	return out
+	return out, states
 }
 
 func result(d Definition, v verdict, addr string) report.Result {

@@ -41,7 +41,8 @@ func Report(in Input) *report.Report {
 	r.Settings.TimeoutMS = msf(ev.Timeout)
 	r.Settings.Samples = max(ev.Samples, 1)
 	r.Settings.Address = ev.Only
-	r.Add(Evaluate(in)...)
+	results, states := evaluateAll(&in)
+	r.Add(results...)
 
 	r.DNS = report.DNS{Resolver: ev.DNS.Resolver, Pinned: ev.DNS.Pinned, Addresses: nonNil(ev.DNS.Addresses)}
 	if !ev.DNS.Start.IsZero() && !ev.DNS.End.IsZero() {
@@ -73,7 +74,7 @@ func Report(in Input) *report.Report {
 		}
 		if i == 0 {
 			r.TimingsMS.Connect, r.TimingsMS.TLS = a.ConnectMS, a.TLSMS
-			describeHandshake(r, &in, &ev.Endpoints[0])
+			describeHandshake(r, &in, states[0])
 		}
 	}
 	return r
@@ -152,8 +153,8 @@ func fingerprint(der []byte) string {
 
 // describeHandshake fills the report's TLS, certificate, chain, OCSP and
 // client-auth facts from one endpoint's handshake.
-func describeHandshake(r *report.Report, in *Input, ep *probe.Endpoint) {
-	hs := ep.Handshake
+func describeHandshake(r *report.Report, in *Input, s *endpointState) {
+	hs := s.hs
 	if hs == nil {
 		return
 	}
@@ -172,7 +173,6 @@ func describeHandshake(r *report.Report, in *Input, ep *probe.Endpoint) {
 	if len(hs.Certificates) == 0 {
 		return
 	}
-	s := newEndpointState(in, ep)
 	for _, c := range s.chain.certs {
 		r.Certificates = append(r.Certificates, describeCert(c, in.Now))
 	}
