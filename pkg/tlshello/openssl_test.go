@@ -112,6 +112,16 @@ var opensslCases = []opensslCase{
 		serverOrder: new(true),
 	},
 	{
+		// OpenSSL's PRIORITIZE_CHACHA (HAProxy and others turn it on): the
+		// server's order wins unless the client puts ChaCha20 first.
+		name:        "server order, ChaCha20 prioritised",
+		key:         rsaKey,
+		args:        []string{"-tls1_2", "-serverpref", "-prioritize_chacha", "-cipher", "ECDHE+AES256:ECDHE+AES128:ECDHE+CHACHA20"},
+		offered:     []uint16{VersionTLS12},
+		ciphers:     "ECDHE+AES256:ECDHE+AES128:ECDHE+CHACHA20",
+		serverOrder: new(true),
+	},
+	{
 		name:        "client order",
 		key:         rsaKey,
 		args:        []string{"-tls1_2", "-cipher", "HIGH:!aNULL:@SECLEVEL=0"},

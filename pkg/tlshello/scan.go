@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -395,12 +396,21 @@ func (s *scanner) hello(v uint16, suites []uint16) ClientHello {
 // It offers the accepted suites in two opposite orders: the same choice both times means the
 // server's order. Each chunk was peeled in the server's order already, so the full order is a
 // merge of the chunks' lists, one probe of their heads per step.
+func isChaCha(id uint16) bool  { return strings.Contains(SuiteName(id), "CHACHA20") }
+func notChaCha(id uint16) bool { return !isChaCha(id) }
+
 func (s *scanner) serverOrder(ctx context.Context, f *versionScan) {
 	all := f.accepted()
 	if len(all) < 2 {
 		return
 	}
+	// A server that enforces its order may still honour a client that puts
+	// ChaCha20 first (OpenSSL's PRIORITIZE_CHACHA, on in HAProxy and many
+	// others): test the order on the other suites when there are two.
 	fwd := all[:min(len(all), maxChunk)]
+	if rest := slices.DeleteFunc(slices.Clone(fwd), isChaCha); len(rest) >= 2 {
+		fwd = rest
+	}
 	rev := slices.Clone(fwd)
 	slices.Reverse(rev)
 	var a, b outcome
@@ -447,7 +457,10 @@ func (s *scanner) serverOrder(ctx context.Context, f *versionScan) {
 			heads = append(heads, l[0])
 		}
 		if !known {
-			o := s.probe(ctx, s.hello(f.version, heads), false)
+			// ChaCha20 suites last, so that a server prioritising ChaCha20
+			// for clients that prefer it still shows its own order.
+			offer := append(slices.DeleteFunc(slices.Clone(heads), isChaCha), slices.DeleteFunc(slices.Clone(heads), notChaCha)...)
+			o := s.probe(ctx, s.hello(f.version, offer), false)
 			if o.verdict != accepted {
 				f.addError("server order incomplete: %s", o.reason)
 				return
