@@ -259,9 +259,9 @@ var scenarios = []scenario{
 		// require) and HAProxy (verify required) answer a handshake
 		// without a certificate with the certificate_required alert, in
 		// TLS 1.3 after the client's Finished; nginx (ssl_verify_client
-		// on) completes it and answers 400 over HTTP, which wacheck's
-		// handshake cannot see, so for nginx it says "optional". confirm
-		// proves all three refuse.
+		// on) completes it and answers the first request with 400 "No
+		// required SSL certificate was sent". wacheck sees all three;
+		// confirm proves all three refuse.
 		name:    "mtls-required",
 		staple:  stapleGood,
 		mtls:    "required",
@@ -272,13 +272,11 @@ var scenarios = []scenario{
 	},
 	{
 		// Required, from a private CA only: Meta's certificate would be
-		// refused. nginx's refusal is invisible to the handshake (see
-		// above): wacheck warns as for an optional certificate.
+		// refused.
 		name:    "mtls-required-private",
 		staple:  stapleGood,
 		mtls:    "required",
 		want:    map[string]string{"mtls.request": "fail"},
-		servers: map[string]map[string]string{"nginx": {"mtls.request": "warn"}},
 		assert:  all(clientCAsListed(privateClientCA), requiredSeen),
 		confirm: confirmClientCertRequired,
 	},
@@ -394,7 +392,7 @@ func btoi(b bool) int {
 // except for nginx, which refuses only over HTTP.
 func requiredSeen(t *testing.T, server string, r *jsonReport) {
 	_, detail, _ := r.check("mtls.request")
-	if server != "nginx" && !strings.Contains(detail, "required") {
+	if !strings.Contains(detail, "required") {
 		t.Errorf("mtls.request detail %q, want the certificate called required", detail)
 	}
 }

@@ -241,8 +241,11 @@ func tlsHandshake(in *Input, s *endpointState) verdict {
 }
 
 func alertWords(e *probe.NetError) string {
-	if e.Alert != 0 {
+	switch {
+	case e.Alert != 0:
 		return "alert " + tlsnames.Alert(e.Alert)
+	case e.Kind == probe.ErrHTTPRefused:
+		return e.Msg
 	}
 	return string(e.Kind)
 }
@@ -322,7 +325,7 @@ func mtlsRequest(in *Input, s *endpointState) verdict {
 	case s.hs.Err != nil:
 		how = "required: the handshake failed without one"
 	case s.hs.ClientCertRejected != nil:
-		how = "required: the server ended the connection after the handshake (" +
+		how = "required: the server refused the connection after the handshake (" +
 			alertWords(s.hs.ClientCertRejected) + ")"
 	}
 	if len(cas) == 0 {

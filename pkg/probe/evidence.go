@@ -143,6 +143,7 @@ const (
 	ErrAlert        ErrorKind = "alert"         // the server sent a TLS alert
 	ErrNoCommon     ErrorKind = "no_common"     // no TLS 1.2+ version or cipher in common
 	ErrProtocol     ErrorKind = "protocol"      // a TLS protocol error on the client's side
+	ErrHTTPRefused  ErrorKind = "http_refused"  // the server refused the request over HTTP (nginx mTLS)
 	ErrOther        ErrorKind = "other"         // anything else
 	ErrCanceled     ErrorKind = "canceled"      // the probe was interrupted
 	ErrNotAttempted ErrorKind = "not_attempted" // an earlier phase used the budget

@@ -9,6 +9,9 @@ import (
 	"strconv"
 )
 
+// userAgent names wacheck in the requests it makes.
+const userAgent = "wacheck (webhook endpoint check)"
+
 // maxBody is how much of a response body is read (and discarded).
 const maxBody = 64 << 10
 
@@ -38,7 +41,7 @@ func httpRequest(ctx context.Context, opts Options, addr string) *HTTPExchange {
 		ex.Err = &NetError{Kind: ErrOther, Msg: err.Error()}
 		return ex
 	}
-	req.Header.Set("User-Agent", "wacheck (webhook endpoint check)")
+	req.Header.Set("User-Agent", userAgent)
 	trace := &httptrace.ClientTrace{
 		WroteRequest:         func(httptrace.WroteRequestInfo) { ex.Start = opts.Now() },
 		GotFirstResponseByte: func() { ex.FirstByte = opts.Now() },

@@ -4,11 +4,14 @@
 package probe
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"io"
 	"net"
+	"net/http"
 	"net/netip"
 	"strconv"
 	"sync"
@@ -299,40 +302,65 @@ func handshake(ctx context.Context, opts Options, conn net.Conn, sni string) *Ha
 	if err != nil {
 		hs.Err = classify(ctx, err)
 	} else if hs.ClientCertRequested {
-		hs.ClientCertRejected = awaitClientCertVerdict(ctx, tc, conn)
+		hs.ClientCertRejected = awaitClientCertVerdict(ctx, opts, tc)
 	}
 	return hs
 }
 
-// clientCertWait is how long to wait for a server's verdict on the (absent)
+// clientCertWait bounds the wait for a server's verdict on the (absent)
 // client certificate after the handshake.
-const clientCertWait = 500 * time.Millisecond
+const clientCertWait = 2 * time.Second
 
-// awaitClientCertVerdict reads briefly after a handshake in which the server
-// asked for a client certificate. In TLS 1.3 the client finishes its
-// handshake before the server has checked the certificate, so a server that
-// requires one answers with an alert (certificate_required) only now.
-func awaitClientCertVerdict(ctx context.Context, tc *tls.Conn, conn net.Conn) *NetError {
-	dl := time.Now().Add(clientCertWait)
-	if d, ok := ctx.Deadline(); ok && d.Before(dl) {
-		dl = d
+// awaitClientCertVerdict asks, after a handshake in which the server asked
+// for a client certificate, whether it will serve a client without one. In
+// TLS 1.3 the client finishes its handshake before the server has checked
+// the certificate, so a server that requires one says so only now, with an
+// alert (certificate_required: Apache, HAProxy); nginx (ssl_verify_client
+// on) completes the handshake and answers the first request with 400 "No
+// required SSL certificate was sent". One GET / on the connection shows both.
+func awaitClientCertVerdict(ctx context.Context, opts Options, tc *tls.Conn) *NetError {
+	ctx, cancel := context.WithTimeout(ctx, clientCertWait)
+	defer cancel()
+	if dl, ok := ctx.Deadline(); ok {
+		_ = tc.SetDeadline(dl)
 	}
-	_ = conn.SetReadDeadline(dl)
-	defer func() {
-		if d, ok := ctx.Deadline(); ok {
-			_ = conn.SetDeadline(d)
-		}
-	}()
-	var b [1]byte
-	_, err := tc.Read(b[:])
-	if err == nil {
+	used := false
+	tr := &http.Transport{
+		DialTLSContext: func(context.Context, string, string) (net.Conn, error) {
+			if used {
+				return nil, errors.New("one connection only")
+			}
+			used = true
+			return tc, nil
+		},
+		ForceAttemptHTTP2: true,
+		DisableKeepAlives: true,
+	}
+	defer tr.CloseIdleConnections()
+	host := opts.Target.Host
+	if opts.Target.SNI != "" {
+		host = opts.Target.SNI
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+net.JoinHostPort(host, strconv.Itoa(opts.Target.Port))+"/", nil)
+	if err != nil {
 		return nil
 	}
-	ne := classify(ctx, err)
-	if ne.Kind == ErrAlert || ne.Kind == ErrNoCommon || ne.Kind == ErrReset || ne.Kind == ErrClosed {
-		return ne
+	req.Header.Set("User-Agent", userAgent)
+	resp, err := tr.RoundTrip(req)
+	if err != nil {
+		ne := classify(ctx, err)
+		switch ne.Kind {
+		case ErrAlert, ErrNoCommon, ErrReset, ErrClosed:
+			return ne
+		}
+		return nil // no verdict in time: the certificate is optional
 	}
-	return nil // no verdict within the wait: the certificate is optional
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if resp.StatusCode == http.StatusBadRequest && bytes.Contains(bytes.ToLower(body), []byte("ssl certificate")) {
+		return &NetError{Kind: ErrHTTPRefused, Msg: "HTTP 400: No required SSL certificate was sent"}
+	}
+	return nil
 }
 
 func rawCerts(certs []*x509.Certificate) [][]byte {

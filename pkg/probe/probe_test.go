@@ -4,7 +4,10 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"strconv"
 	"testing"
@@ -238,5 +241,29 @@ func TestResolvedAddressesAreDeduplicated(t *testing.T) {
 	ev := Run(context.Background(), Options{Target: tg, Timeout: time.Second, Resolver: r})
 	if len(ev.DNS.Addresses) != 2 || ev.DNS.Addresses[0] != "127.0.0.1" || ev.DNS.Addresses[1] != "::1" {
 		t.Errorf("addresses = %v", ev.DNS.Addresses)
+	}
+}
+
+// TestClientCertRefusedOverHTTP is nginx's ssl_verify_client on: the
+// handshake completes and the first request is answered 400.
+func TestClientCertRefusedOverHTTP(t *testing.T) {
+	c := testpki.NewChain(t, time.Now())
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(r.TLS.PeerCertificates) == 0 {
+			http.Error(w, "<html><center>No required SSL certificate was sent</center></html>", http.StatusBadRequest)
+			return
+		}
+		io.WriteString(w, "ok")
+	}))
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{c.TLSCertificate(c.Intermediate.DER)},
+		ClientAuth: tls.RequestClientCert, NextProtos: []string{"h2", "http/1.1"}}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	hs := run(t, srv.Listener.Addr().String(), 5*time.Second).Endpoints[0].Handshake
+	if hs.Err != nil || !hs.ClientCertRequested {
+		t.Fatalf("handshake = %+v", hs)
+	}
+	if e := hs.ClientCertRejected; e == nil || e.Kind != ErrHTTPRefused {
+		t.Errorf("rejection = %+v, want http_refused", e)
 	}
 }
