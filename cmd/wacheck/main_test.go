@@ -376,3 +376,29 @@ func TestMTLSRequests(t *testing.T) {
 		})
 	}
 }
+
+// TestTrustSystem verifies against the OS root files, here pointed at the
+// test's root with SSL_CERT_FILE as OpenSSL allows, and still verified by
+// wacheck: the served chain must be complete.
+func TestTrustSystem(t *testing.T) {
+	c := testpki.NewChain(t, time.Now())
+	root := c.WriteRootPEM(t, "")
+	full := serve(t, c.TLSCertificate(c.Intermediate.DER))
+	leafOnly := serve(t, c.TLSCertificate())
+	for addr, want := range map[string]string{full: "pass", leafOnly: "fail"} {
+		cmd := exec.Command(binary, probeArgs(t, addr, "", "--trust", "system")...)
+		cmd.Env = append(os.Environ(), "SSL_CERT_FILE="+root, "SSL_CERT_DIR=/nonexistent")
+		out, _ := cmd.Output()
+		var r struct {
+			jsonReport
+			Settings struct{ Roots string } `json:"settings"`
+		}
+		if err := json.Unmarshal(out, &r); err != nil {
+			t.Fatalf("output is not JSON: %v\n%s", err, out)
+		}
+		if r.Settings.Roots != "system" || r.status("chain.complete") != want {
+			t.Errorf("roots %q, chain.complete = %s (%s), want %s", r.Settings.Roots, r.status("chain.complete"),
+				r.detail("chain.complete"), want)
+		}
+	}
+}
