@@ -120,6 +120,13 @@ type jsonReport struct {
 	Chain *struct {
 		Verified bool `json:"verified"`
 	} `json:"chain"`
+	Protocols []struct {
+		Version string `json:"version"`
+		Offered *bool  `json:"offered"`
+		Ciphers []struct {
+			Name string `json:"name"`
+		} `json:"ciphers"`
+	} `json:"protocols"`
 	OCSP *struct {
 		Stapled  bool   `json:"stapled"`
 		Status   string `json:"status"`
