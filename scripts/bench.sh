@@ -297,3 +297,11 @@ for tool in $TOOLS; do
 			"$med" "$lo" "$hi" "$smed" "$slo" "$shi" "$n"
 	done
 done
+
+# How many connections wacheck's enumeration opened, from its own report.
+connections() {
+	"$WACHECK" probe "localhost:$1" --resolve "localhost:$1:127.0.0.1" --ca-file "$pki/root.pem" \
+		--format json --fail-on never | grep -A3 '"scan": {' | grep -o '"connections": [0-9]*' | grep -o '[0-9]*$'
+}
+echo
+echo "- wacheck's enumeration opened $(connections "$healthy_port") connections (healthy) and $(connections "$legacy_port") (legacy), at most 8 at a time"
