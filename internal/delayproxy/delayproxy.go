@@ -14,6 +14,8 @@
 package delayproxy
 
 import (
+	"github.com/wacheck/wacheck/internal/conntrack"
+
 	"errors"
 	"fmt"
 	"io"
@@ -33,9 +35,7 @@ type Proxy struct {
 	ln net.Listener
 	wg sync.WaitGroup
 
-	mu     sync.Mutex
-	conns  map[net.Conn]struct{}
-	closed bool
+	conns conntrack.Set
 }
 
 // Listen starts a proxy on addr ("127.0.0.1:0" picks a free port) that
@@ -55,7 +55,7 @@ func Listen(addr, upstream string, delay time.Duration) (*Proxy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("delayproxy: %w", err)
 	}
-	p := &Proxy{Upstream: upstream, Delay: delay, ln: ln, conns: map[net.Conn]struct{}{}}
+	p := &Proxy{Upstream: upstream, Delay: delay, ln: ln}
 	p.wg.Add(1)
 	go p.accept()
 	return p, nil
@@ -80,12 +80,7 @@ func (p *Proxy) Addr() net.Addr { return p.ln.Addr() }
 // proxy's goroutines to finish.
 func (p *Proxy) Close() error {
 	err := p.ln.Close()
-	p.mu.Lock()
-	p.closed = true
-	for c := range p.conns {
-		c.Close()
-	}
-	p.mu.Unlock()
+	p.conns.Close()
 	p.wg.Wait()
 	return err
 }
@@ -97,7 +92,7 @@ func (p *Proxy) accept() {
 		if err != nil {
 			return // closed
 		}
-		if !p.track(client) {
+		if !p.conns.Add(client) {
 			client.Close()
 			return
 		}
@@ -106,36 +101,19 @@ func (p *Proxy) accept() {
 	}
 }
 
-func (p *Proxy) track(c net.Conn) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closed {
-		return false
-	}
-	p.conns[c] = struct{}{}
-	return true
-}
-
-func (p *Proxy) untrack(c net.Conn) {
-	p.mu.Lock()
-	delete(p.conns, c)
-	p.mu.Unlock()
-	c.Close()
-}
-
 // serve forwards one connection in both directions until both have ended.
 func (p *Proxy) serve(client net.Conn) {
 	defer p.wg.Done()
-	defer p.untrack(client)
+	defer p.conns.Remove(client)
 	upstream, err := net.DialTimeout("tcp", p.Upstream, 10*time.Second)
 	if err != nil {
 		return // the client sees its connection closed, as from a dead backend
 	}
-	if !p.track(upstream) {
+	if !p.conns.Add(upstream) {
 		upstream.Close()
 		return
 	}
-	defer p.untrack(upstream)
+	defer p.conns.Remove(upstream)
 
 	var wg sync.WaitGroup
 	wg.Add(2)

@@ -14,6 +14,8 @@
 package testdns
 
 import (
+	"github.com/wacheck/wacheck/internal/conntrack"
+
 	"context"
 	"encoding/binary"
 	"errors"
@@ -74,9 +76,9 @@ type Server struct {
 	stop chan struct{} // closed at cleanup to release delayed answers
 	wg   sync.WaitGroup
 
+	conns conntrack.Set
+
 	mu       sync.Mutex
-	conns    map[net.Conn]struct{}
-	closed   bool
 	serveErr []error // unexpected errors that stopped a serving loop
 }
 
@@ -94,13 +96,12 @@ func Start(tb testing.TB, zone Zone) *Server {
 		tb.Fatalf("testdns: listen on loopback: %v", err)
 	}
 	s := &Server{
-		tb:    tb,
-		addr:  tcp.Addr().String(),
-		zone:  z,
-		udp:   udp,
-		tcp:   tcp,
-		stop:  make(chan struct{}),
-		conns: make(map[net.Conn]struct{}),
+		tb:   tb,
+		addr: tcp.Addr().String(),
+		zone: z,
+		udp:  udp,
+		tcp:  tcp,
+		stop: make(chan struct{}),
 	}
 	s.wg.Add(2)
 	go s.serveUDP()
@@ -219,7 +220,7 @@ func (s *Server) serveTCP() {
 			s.stopped("tcp", err)
 			return
 		}
-		if !s.track(c) {
+		if !s.conns.Add(c) {
 			c.Close()
 			return
 		}
@@ -233,7 +234,7 @@ func (s *Server) serveTCP() {
 // closes it. A dropped query gets no answer; the connection stays open.
 func (s *Server) serveConn(c net.Conn) {
 	defer s.wg.Done()
-	defer s.untrack(c)
+	defer s.conns.Remove(c)
 	var prefix [2]byte
 	for {
 		c.SetReadDeadline(time.Now().Add(connTimeout))
@@ -263,27 +264,10 @@ func (s *Server) serveConn(c net.Conn) {
 func (s *Server) stopped(network string, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed && errors.Is(err, net.ErrClosed) {
+	if s.conns.Closed() && errors.Is(err, net.ErrClosed) {
 		return
 	}
 	s.serveErr = append(s.serveErr, fmt.Errorf("serve %s: %w", network, err))
-}
-
-func (s *Server) track(c net.Conn) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return false
-	}
-	s.conns[c] = struct{}{}
-	return true
-}
-
-func (s *Server) untrack(c net.Conn) {
-	s.mu.Lock()
-	delete(s.conns, c)
-	s.mu.Unlock()
-	c.Close()
 }
 
 // close releases delayed answers, closes the sockets and every open
@@ -291,15 +275,10 @@ func (s *Server) untrack(c net.Conn) {
 // early for another reason fails the test, since queries after it went
 // unanswered.
 func (s *Server) close() {
-	s.mu.Lock()
-	s.closed = true
+	s.conns.Close()
 	close(s.stop)
 	s.udp.Close()
 	s.tcp.Close()
-	for c := range s.conns {
-		c.Close()
-	}
-	s.mu.Unlock()
 	s.wg.Wait()
 	for _, err := range s.serveErr {
 		s.tb.Errorf("testdns: %v", err)

@@ -1,6 +1,8 @@
 package testpki
 
 import (
+	"github.com/wacheck/wacheck/internal/conntrack"
+
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/binary"
@@ -298,9 +300,7 @@ type rawServer struct {
 	serve func(net.Conn)
 	wg    sync.WaitGroup
 
-	mu     sync.Mutex
-	conns  map[net.Conn]struct{}
-	closed bool
+	conns conntrack.Set
 }
 
 func startRaw(tb testing.TB, serve func(net.Conn)) string {
@@ -325,7 +325,7 @@ func StartSilentOn(tb testing.TB, addr string) string {
 
 func startRawOn(tb testing.TB, ln net.Listener, serve func(net.Conn)) string {
 	tb.Helper()
-	s := &rawServer{ln: ln, serve: serve, conns: make(map[net.Conn]struct{})}
+	s := &rawServer{ln: ln, serve: serve}
 	s.wg.Add(1)
 	go s.accept()
 	tb.Cleanup(s.close)
@@ -339,7 +339,7 @@ func (s *rawServer) accept() {
 		if err != nil {
 			return // listener closed
 		}
-		if !s.track(c) {
+		if !s.conns.Add(c) {
 			c.Close()
 			return
 		}
@@ -350,35 +350,13 @@ func (s *rawServer) accept() {
 
 func (s *rawServer) handle(c net.Conn) {
 	defer s.wg.Done()
-	defer s.untrack(c)
+	defer s.conns.Remove(c)
 	c.SetDeadline(time.Now().Add(connTimeout))
 	s.serve(c)
 }
 
-func (s *rawServer) track(c net.Conn) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return false
-	}
-	s.conns[c] = struct{}{}
-	return true
-}
-
-func (s *rawServer) untrack(c net.Conn) {
-	s.mu.Lock()
-	delete(s.conns, c)
-	s.mu.Unlock()
-	c.Close()
-}
-
 func (s *rawServer) close() {
 	s.ln.Close()
-	s.mu.Lock()
-	s.closed = true
-	for c := range s.conns {
-		c.Close()
-	}
-	s.mu.Unlock()
+	s.conns.Close()
 	s.wg.Wait()
 }
