@@ -153,27 +153,23 @@ const cipherFix = "Offer only ECDHE with AES-GCM or ChaCha20-Poly1305: nginx `ss
 	"(Mozilla's intermediate profile); Apache `SSLCipherSuite` with the same list"
 
 func cipherWeak(in *Input, s *endpointState) verdict {
-	if v, ok := noScan(s); ok {
-		return v
-	}
-	weak := suitesGraded(s, tlshello.Weak)
-	if len(weak) > 0 {
-		return warn(cipherFix, "%d weak suite(s) accepted (CBC, RSA key exchange, SHA-1 MAC or plain DHE): %s",
-			len(weak), strings.Join(weak, ", "))
-	}
-	return pass("no weak cipher suite accepted%s", partial(s))
+	return gradeCheck(s, tlshello.Weak, warn, "weak suite(s) accepted (CBC, RSA key exchange, SHA-1 MAC or plain DHE)")
 }
 
 func cipherInsecure(in *Input, s *endpointState) verdict {
+	return gradeCheck(s, tlshello.Insecure, fail, "insecure suite(s) accepted (RC4, 3DES, DES, NULL, EXPORT, anonymous or MD5)")
+}
+
+// gradeCheck judges the accepted suites of grade g: judge (warn or fail)
+// lists them, pass says there are none.
+func gradeCheck(s *endpointState, g tlshello.Grade, judge func(fix, format string, a ...any) verdict, what string) verdict {
 	if v, ok := noScan(s); ok {
 		return v
 	}
-	bad := suitesGraded(s, tlshello.Insecure)
-	if len(bad) > 0 {
-		return fail(cipherFix, "%d insecure suite(s) accepted (RC4, 3DES, DES, NULL, EXPORT, anonymous or MD5): %s",
-			len(bad), strings.Join(bad, ", "))
+	if found := suitesGraded(s, g); len(found) > 0 {
+		return judge(cipherFix, "%d %s: %s", len(found), what, strings.Join(found, ", "))
 	}
-	return pass("no insecure cipher suite accepted%s", partial(s))
+	return pass("no %s cipher suite accepted%s", g, partial(s))
 }
 
 func cipherSender(in *Input, s *endpointState) verdict {
