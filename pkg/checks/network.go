@@ -244,10 +244,8 @@ func alertWords(e *probe.NetError) string {
 	switch {
 	case e.Alert != 0:
 		return "alert " + tlsnames.Alert(e.Alert)
-	case e.Kind == probe.ErrHTTPRefused:
-		return e.Msg
 	}
-	return string(e.Kind)
+	return e.Msg
 }
 
 func alertSuffix(e *probe.NetError) string {

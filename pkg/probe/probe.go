@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -349,11 +350,16 @@ func awaitClientCertVerdict(ctx context.Context, opts Options, tc *tls.Conn) *Ne
 	resp, err := tr.RoundTrip(req)
 	if err != nil {
 		ne := classify(ctx, err)
-		switch ne.Kind {
-		case ErrAlert, ErrNoCommon, ErrReset, ErrClosed:
-			return ne
+		switch {
+		case ne.Kind == ErrTimeout || ne.Kind == ErrCanceled:
+			return nil // no verdict in time: the certificate is optional
+		case ne.Alert == 0 && strings.Contains(err.Error(), "certificate required"):
+			// The HTTP/2 client reports the alert in words only.
+			ne.Kind, ne.Alert = ErrAlert, 116
 		}
-		return nil // no verdict in time: the certificate is optional
+		// Any other failure of the first request on a connection without
+		// a client certificate is the server refusing it.
+		return ne
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
