@@ -256,6 +256,13 @@ func TestTextEdgeCases(t *testing.T) {
 		t.Errorf("client certificate request after a failed handshake:\n%s", out)
 	}
 
+	// A report from elsewhere with short fingerprints renders, too.
+	odd := loadBalancer()
+	odd.Addresses[1].ChainSHA256 = []string{"abc"}
+	if out := string(renderText(t, odd, TextOptions{})); !strings.Contains(out, "│ abc ") {
+		t.Errorf("short fingerprint not shown:\n%s", out)
+	}
+
 	bad := healthy()
 	bad.Certificates[1] = report.Cert{Index: 1, ParseError: "x509: malformed certificate", SHA256: "00ff"}
 	bad.Certificates[0].DaysLeft = -3

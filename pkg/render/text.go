@@ -699,7 +699,10 @@ func (t *textWriter) addressTable(r *report.Report) {
 	for _, a := range r.Addresses {
 		leafFP := "-"
 		if len(a.ChainSHA256) > 0 {
-			leafFP = a.ChainSHA256[0][:16] + "…"
+			leafFP = a.ChainSHA256[0]
+			if len(leafFP) > 16 {
+				leafFP = leafFP[:16] + "…"
+			}
 		}
 		result := "ok"
 		if a.ErrorKind != "" {
