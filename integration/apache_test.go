@@ -22,7 +22,7 @@ func TestApache(t *testing.T) {
 	if !fileExists(filepath.Join(modules, "mod_ssl.so")) {
 		testpki.SkipOrFail(t, "Apache's modules are not in "+modules+" (Debian's layout): install apache2")
 	}
-	runServerTests(t, "apache2", func(t *testing.T, dir string, sites []*site) {
+	runServerTests(t, "apache2", scenarios, func(t *testing.T, dir string, sites []*site) {
 		ocspResponder(t, sites)
 		conf := filepath.Join(dir, "apache2.conf")
 		data := serverConf{Dir: dir, Sites: sites, ModernCiphers: modernCiphers}

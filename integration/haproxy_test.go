@@ -13,7 +13,7 @@ import (
 func TestHAProxy(t *testing.T) {
 	haproxy := requireBinary(t, "haproxy")
 	requireBinary(t, "openssl")
-	runServerTests(t, "haproxy", func(t *testing.T, dir string, sites []*site) {
+	runServerTests(t, "haproxy", scenarios, func(t *testing.T, dir string, sites []*site) {
 		for _, s := range sites {
 			if s.Staple == "" {
 				continue

@@ -120,14 +120,8 @@ type jsonReport struct {
 	Chain *struct {
 		Verified bool `json:"verified"`
 	} `json:"chain"`
-	Protocols []struct {
-		Version string `json:"version"`
-		Offered *bool  `json:"offered"`
-		Ciphers []struct {
-			Name string `json:"name"`
-		} `json:"ciphers"`
-	} `json:"protocols"`
-	OCSP *struct {
+	Protocols []jsonProtocol `json:"protocols"`
+	OCSP      *struct {
 		Stapled  bool   `json:"stapled"`
 		Status   string `json:"status"`
 		Verified bool   `json:"verified"`
@@ -136,6 +130,41 @@ type jsonReport struct {
 		Requested     bool     `json:"requested"`
 		AcceptableCAs []string `json:"acceptable_cas"`
 	} `json:"client_auth"`
+}
+
+// jsonProtocol is one version as wacheck enumerated it.
+type jsonProtocol struct {
+	Version string `json:"version"`
+	Offered *bool  `json:"offered"`
+	Reason  string `json:"reason"`
+	Ciphers []struct {
+		Name string `json:"name"`
+	} `json:"ciphers"`
+	ServerOrder *bool    `json:"server_order"`
+	Groups      []string `json:"groups"`
+	DHBits      int      `json:"dh_bits"`
+	Errors      []string `json:"errors"`
+}
+
+// names returns the IANA names of the version's suites, in the report's
+// order.
+func (p *jsonProtocol) names() []string {
+	var names []string
+	for _, c := range p.Ciphers {
+		names = append(names, c.Name)
+	}
+	return names
+}
+
+// protocol returns the enumeration of one version ("TLS 1.2"), nil when the
+// report has none.
+func (r *jsonReport) protocol(version string) *jsonProtocol {
+	for i := range r.Protocols {
+		if r.Protocols[i].Version == version {
+			return &r.Protocols[i]
+		}
+	}
+	return nil
 }
 
 // check returns the status and detail of the check with the given ID.

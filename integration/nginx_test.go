@@ -4,15 +4,16 @@ package integration
 
 import (
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
-// TestNginx runs every scenario against one nginx (testdata/nginx.conf.tmpl),
-// stapling from ssl_stapling_file.
+// TestNginx runs every scenario, and the enumeration scenarios, against one
+// nginx (testdata/nginx.conf.tmpl), stapling from ssl_stapling_file.
 func TestNginx(t *testing.T) {
 	nginx := requireBinary(t, "nginx")
 	requireBinary(t, "openssl")
-	runServerTests(t, "nginx", func(t *testing.T, dir string, sites []*site) {
+	runServerTests(t, "nginx", slices.Concat(scenarios, nginxScenarios), func(t *testing.T, dir string, sites []*site) {
 		conf := filepath.Join(dir, "nginx.conf")
 		errorLog := filepath.Join(dir, "error.log")
 		startServer(t, serverSpec{name: "nginx", dir: dir, sites: sites, configure: func() ([]string, []string) {

@@ -40,6 +40,13 @@ type site struct {
 	ClientCA  string // "" unless mTLS
 	MTLS      string // "", "optional" or "required"
 	Legacy    bool
+
+	// nginx: the scenario's own tlsConf, "" (false) where it has none.
+	Protocols    string
+	Ciphers      string
+	Ciphersuites string
+	DHParam      string // the ssl_dhparam file
+	PreferServer bool
 }
 
 // The healthy configuration's ciphers for TLS 1.2: ECDHE with AES-GCM only.
@@ -59,12 +66,22 @@ type serverConf struct {
 func setupSites(t *testing.T, p *pki, scs []scenario) []*site {
 	t.Helper()
 	var sites []*site
+	var dhparam string // made once, for the first scenario that needs it
 	for _, sc := range scs {
 		f := p.issue(sc)
 		s := &site{sc: sc, files: f, Name: sc.name, Cert: f.fullchain, Key: f.key, Bundle: f.bundle,
 			MTLS: sc.mtls, Legacy: sc.legacy}
 		if sc.leafOnly {
 			s.Cert = f.leafOnly
+		}
+		if c := sc.tls; c != nil {
+			s.Protocols, s.Ciphers, s.Ciphersuites, s.PreferServer = c.protocols, c.ciphers, c.ciphersuites, c.preferServer
+			if c.dhparam {
+				if dhparam == "" {
+					dhparam = ffdhe2048(t, p.dir)
+				}
+				s.DHParam = dhparam
+			}
 		}
 		if sc.mtls != "" {
 			s.ClientCA = p.privateClientCAs
@@ -357,10 +374,11 @@ func ocspResponder(t *testing.T, sites []*site) {
 }
 
 // runServerTests is the body of each server's test: it sets up the PKI and
-// the sites, starts the server through start, and probes every scenario.
-func runServerTests(t *testing.T, server string, start func(t *testing.T, dir string, sites []*site)) {
+// the sites of scs, starts the server through start, and probes every
+// scenario.
+func runServerTests(t *testing.T, server string, scs []scenario, start func(t *testing.T, dir string, sites []*site)) {
 	p := newPKI(t)
-	sites := setupSites(t, p, scenarios)
+	sites := setupSites(t, p, scs)
 	if sites[0].Name != "healthy" {
 		t.Fatal("the healthy scenario must come first")
 	}
