@@ -153,11 +153,11 @@ const cipherFix = "Offer only ECDHE with AES-GCM or ChaCha20-Poly1305: nginx `ss
 	"(Mozilla's intermediate profile); Apache `SSLCipherSuite` with the same list"
 
 func cipherWeak(in *Input, s *endpointState) verdict {
-	return gradeCheck(s, tlshello.Weak, warn, "weak suite(s) accepted (CBC, RSA key exchange, SHA-1 MAC or plain DHE)")
+	return gradeCheck(s, tlshello.Weak, warn, "weak suite(s) accepted (CBC, static RSA/DH/ECDH key exchange, DHE, PSK, SRP or CCM_8)")
 }
 
 func cipherInsecure(in *Input, s *endpointState) verdict {
-	return gradeCheck(s, tlshello.Insecure, fail, "insecure suite(s) accepted (RC4, 3DES, DES, NULL, EXPORT, anonymous or MD5)")
+	return gradeCheck(s, tlshello.Insecure, fail, "insecure suite(s) accepted (RC4, RC2, DES, 3DES, IDEA, NULL, EXPORT, anonymous or MD5)")
 }
 
 // gradeCheck judges the accepted suites of grade g: judge (warn or fail)
