@@ -118,7 +118,8 @@ type jsonReport struct {
 		DaysLeft int      `json:"days_left"`
 	} `json:"certificates"`
 	Chain *struct {
-		Verified bool `json:"verified"`
+		Verified bool   `json:"verified"`
+		Source   string `json:"source"`
 	} `json:"chain"`
 	Protocols []jsonProtocol `json:"protocols"`
 	OCSP      *struct {

@@ -255,4 +255,7 @@ type endpointState struct {
 	hs    *probe.Handshake
 	chain *chainAnalysis
 	ocsp  *ocspAnalysis
+	// fromScan is true when chain holds the certificates the enumeration
+	// read because the handshake itself got none.
+	fromScan bool
 }

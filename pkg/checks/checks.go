@@ -157,7 +157,11 @@ func evaluateAll(in *Input) ([]report.Result, []*endpointState) {
 		s := newEndpointState(in, &in.Evidence.Endpoints[i])
 		states[i] = s
 		for _, c := range endpointChecks {
-			out = append(out, result(c.Definition, c.run(in, s), s.ep.Address))
+			r := result(c.Definition, c.run(in, s), s.ep.Address)
+			if s.fromScan && r.Status != report.Skip && (r.Category() == "chain" || r.Category() == "cert") {
+				r.Detail += fromScanNote
+			}
+			out = append(out, r)
 		}
 	}
 	if len(in.Evidence.Endpoints) == 0 {
@@ -183,12 +187,23 @@ func result(d Definition, v verdict, addr string) report.Result {
 
 func newEndpointState(in *Input, ep *probe.Endpoint) *endpointState {
 	s := &endpointState{ep: ep, hs: ep.Handshake}
-	if s.hs != nil && len(s.hs.Certificates) > 0 {
+	switch {
+	case s.hs != nil && len(s.hs.Certificates) > 0:
 		s.chain = analyzeChain(s.hs.Certificates, in.Roots, in.Now)
 		s.ocsp = analyzeOCSP(s.hs.OCSPStaple, s.chain)
+	case ep.Scan != nil && len(ep.Scan.Certificates) > 0:
+		// The strict handshake failed (a server with only DHE, CAMELLIA
+		// ... suites), but the enumeration read the certificates of a
+		// TLS 1.0-1.2 reply: judge them rather than skip.
+		s.chain = analyzeChain(ep.Scan.Certificates, in.Roots, in.Now)
+		s.fromScan = true
 	}
 	return s
 }
+
+// fromScanNote is added to the details of the checks that judged the
+// certificates the enumeration read.
+const fromScanNote = " (certificates as served in the enumeration's TLS 1.0-1.2 reply: the strict handshake failed)"
 
 // ms formats a duration in milliseconds.
 func ms(d time.Duration) string {

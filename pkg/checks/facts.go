@@ -170,13 +170,16 @@ func describeHandshake(r *report.Report, in *Input, s *endpointState) {
 	}
 	r.ClientAuth = &report.ClientAuth{Requested: hs.ClientCertRequested, AcceptableCAs: nonNil(DistinguishedNames(hs.AcceptableCAs)),
 		Required: hs.ClientCertRequested && (hs.Err != nil || hs.ClientCertRejected != nil)}
-	if len(hs.Certificates) == 0 {
+	if s.chain == nil {
 		return
 	}
 	for _, c := range s.chain.certs {
 		r.Certificates = append(r.Certificates, describeCert(c, in.Now))
 	}
-	ch := &report.Chain{Verified: s.chain.verified, Path: []string{}}
+	ch := &report.Chain{Verified: s.chain.verified, Path: []string{}, Source: "handshake"}
+	if s.fromScan {
+		ch.Source = "enumeration"
+	}
 	if in.Roots != nil {
 		ch.Roots = in.Roots.Name
 	}

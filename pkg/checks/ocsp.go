@@ -22,6 +22,9 @@ func ocspStapled(in *Input, s *endpointState) verdict {
 	if v, ok := noCerts(s); ok {
 		return v
 	}
+	if s.fromScan {
+		return skip("the strict handshake failed, so no staple was read")
+	}
 	leaf := s.chain.leaf
 	if s.ocsp != nil {
 		return pass("the server stapled an OCSP response (%d bytes)", len(s.ocsp.raw))

@@ -13,6 +13,9 @@ func tlsSNI(in *Input, s *endpointState) verdict {
 		return v
 	}
 	name := in.Evidence.Target.VerifyName()
+	if s.fromScan {
+		return skip("the strict handshake failed: no certificate to compare with and without SNI")
+	}
 	if s.hs.ServerName == "" {
 		return skip("no SNI was sent (the target is an IP address without --sni)")
 	}

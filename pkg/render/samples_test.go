@@ -139,7 +139,7 @@ func healthy() *report.Report {
 	r.TLS = &report.TLS{Version: "TLS 1.3", Cipher: "TLS_AES_128_GCM_SHA256", Group: "X25519",
 		ALPN: "http/1.1", OfferedALPN: []string{"http/1.1"}, SNI: "api.example.com"}
 	r.Certificates = []report.Cert{leaf("api.example.com", time.Date(2025, 5, 1, 23, 59, 59, 0, time.UTC), 61), intermediate()}
-	r.Chain = &report.Chain{Verified: true, Path: []string{"CN=api.example.com", issuerDN, rootDN}, Roots: "mozilla"}
+	r.Chain = &report.Chain{Verified: true, Path: []string{"CN=api.example.com", issuerDN, rootDN}, Roots: "mozilla", Source: "handshake"}
 	modernProtocols(r)
 	r.OCSP = &report.OCSP{
 		Stapled: true, Status: "good",
@@ -187,7 +187,7 @@ func incompleteChain() *report.Report {
 	l.Key, l.SignatureAlgorithm = "RSA 2048", "SHA256-RSA"
 	l.SANs = []string{"hooks.example.net", "www.hooks.example.net"}
 	r.Certificates = []report.Cert{l}
-	r.Chain = &report.Chain{Verified: false, Error: "x509: certificate signed by unknown authority", Roots: "mozilla"}
+	r.Chain = &report.Chain{Verified: false, Error: "x509: certificate signed by unknown authority", Roots: "mozilla", Source: "handshake"}
 	r.OCSP = &report.OCSP{Stapled: false, ResponderURLs: []string{"http://ocsp.example-trust.test"}}
 	r.ClientAuth = &report.ClientAuth{}
 	r.Add(
@@ -305,7 +305,7 @@ func loadBalancer() *report.Report {
 			Samples: &report.Samples{Rounds: 5, Connect: stats(20.0, 20.6, 23.1, 23.1), TLS: stats(41.0, 43.0, 45.9, 45.9)}},
 	}
 	r.Certificates = []report.Cert{leaf("hooks.example.com", time.Date(2025, 4, 30, 0, 0, 0, 0, time.UTC), 60), intermediate()}
-	r.Chain = &report.Chain{Verified: true, Path: []string{"CN=hooks.example.com", issuerDN, rootDN}, Roots: "mozilla"}
+	r.Chain = &report.Chain{Verified: true, Path: []string{"CN=hooks.example.com", issuerDN, rootDN}, Roots: "mozilla", Source: "handshake"}
 	fix := "Serve the full chain: nginx ssl_certificate fullchain.pem"
 	r.Add(
 		report.Result{ID: "dns.resolve", Status: report.Pass, Title: "DNS resolves the name", Detail: "hooks.example.com resolves to 203.0.113.10, 203.0.113.11"},

@@ -266,6 +266,10 @@ type Chain struct {
 	Error string   `json:"error,omitempty"`
 	// Roots names the pool verified against.
 	Roots string `json:"roots"`
+	// Source says where the certificates came from: "handshake", or
+	// "enumeration" when the strict handshake failed and a TLS 1.0-1.2
+	// reply read by the enumeration carried them.
+	Source string `json:"source"`
 }
 
 // OCSP describes the stapled OCSP response.

@@ -44,7 +44,13 @@ type Reply struct {
 	ServerHello *ServerHello // a ServerHello or HelloRetryRequest
 	KeyExchange *KeyExchange // up to TLS 1.2, from the ServerKeyExchange, when it was read
 	Alert       *Alert       // the first fatal alert (or close_notify); warnings are skipped
+	// Certificates are the DER certificates of a TLS 1.0 to 1.2 server's Certificate message,
+	// as served, when the flight was read that far; nil otherwise (TLS 1.3 encrypts them).
+	Certificates [][]byte
 }
+
+// maxCertificates bounds how many certificates of a Certificate message are kept.
+const maxCertificates = 16
 
 // ServerHello holds the fields of a ServerHello or HelloRetryRequest that a scan needs.
 type ServerHello struct {
@@ -106,6 +112,7 @@ func readFlight(r io.Reader, keyExchange, stopAtEOF bool) (Reply, error) {
 		return reply, nil
 	}
 	reply.KeyExchange, err = f.keyExchange(sh.CipherSuite)
+	reply.Certificates = f.certs
 	return reply, err
 }
 
@@ -121,7 +128,9 @@ func (f *flightReader) keyExchange(suite uint16) (*KeyExchange, error) {
 			return nil, fmt.Errorf("%w: %v after ServerHello", ErrMalformed, alert)
 		}
 		switch typ {
-		case typeCertificate, typeCertStatus, typeCertRequest:
+		case typeCertificate:
+			f.certs = parseCertificates(body)
+		case typeCertStatus, typeCertRequest:
 			continue
 		case typeServerDone:
 			return nil, nil
@@ -133,8 +142,35 @@ func (f *flightReader) keyExchange(suite uint16) (*KeyExchange, error) {
 	}
 }
 
+// parseCertificates reads a TLS 1.0 to 1.2 Certificate message's list. A malformed list
+// gives nil: the certificates are a by-product of the scan, never a reason to fail it.
+func parseCertificates(body []byte) [][]byte {
+	if len(body) < 3 {
+		return nil
+	}
+	n := int(body[0])<<16 | int(body[1])<<8 | int(body[2])
+	list := body[3:]
+	if n != len(list) {
+		return nil
+	}
+	var certs [][]byte
+	for len(list) > 0 && len(certs) < maxCertificates {
+		if len(list) < 3 {
+			return nil
+		}
+		m := int(list[0])<<16 | int(list[1])<<8 | int(list[2])
+		if m == 0 || m > len(list)-3 {
+			return nil
+		}
+		certs = append(certs, bytes.Clone(list[3:3+m]))
+		list = list[3+m:]
+	}
+	return certs
+}
+
 // flightReader reads records and reassembles handshake messages from them.
 type flightReader struct {
+	certs   [][]byte // from the Certificate message, when one was read
 	r       io.Reader
 	n       int    // bytes read so far
 	hs      []byte // handshake bytes not yet returned as messages

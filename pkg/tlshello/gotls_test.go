@@ -56,6 +56,9 @@ func TestScanGoTLS12(t *testing.T) {
 			if !slices.Equal(p.Groups, tc.groups) || !slices.Equal(res.Groups, tc.groups) {
 				t.Errorf("groups %v (all %v), want %v", p.Groups, res.Groups, tc.groups)
 			}
+			if len(res.Certificates) != 1 || !slices.Equal(res.Certificates[0], cert.tls.Certificate[0]) {
+				t.Errorf("certificates from the flight: %d, want the one served", len(res.Certificates))
+			}
 			if len(p.Errors) > 0 {
 				t.Errorf("errors: %v", p.Errors)
 			}
@@ -125,4 +128,18 @@ func suiteNames(ids []uint16) []string {
 		names = append(names, SuiteName(id))
 	}
 	return names
+}
+
+func TestParseCertificates(t *testing.T) {
+	a, b := []byte{0x30, 0x01, 0x00}, []byte{0x30, 0x00}
+	list := []byte{0, 0, 3, 0x30, 0x01, 0x00, 0, 0, 2, 0x30, 0x00}
+	good := append([]byte{0, 0, byte(len(list))}, list...)
+	if got := parseCertificates(good); len(got) != 2 || !slices.Equal(got[0], a) || !slices.Equal(got[1], b) {
+		t.Errorf("parseCertificates = %x", got)
+	}
+	for _, bad := range [][]byte{nil, {0, 0}, {0, 0, 9, 0, 0, 1}, {0, 0, 4, 0, 0, 5, 1}, {0, 0, 3, 0, 0, 0}} {
+		if got := parseCertificates(bad); got != nil {
+			t.Errorf("parseCertificates(%x) = %x, want nil", bad, got)
+		}
+	}
 }

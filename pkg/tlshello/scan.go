@@ -31,6 +31,10 @@ type Result struct {
 	Groups      []string   // key-exchange groups accepted in any version, e.g. "x25519"
 	Connections int        // TCP connections opened
 	Duration    time.Duration
+	// Certificates are the DER certificates a TLS 1.0 to 1.2 ServerHello flight carried, as
+	// served, from the first probe that read that far (the group probes do); nil when none
+	// did. They let the certificates be judged when no full handshake is possible.
+	Certificates [][]byte
 }
 
 // Protocol is what a Scan found about one protocol version.
@@ -131,6 +135,9 @@ func Scan(ctx context.Context, addr string, opts Options) (*Result, error) {
 	}
 
 	res := &Result{Connections: int(s.conns.Load())}
+	if c := s.certs.Load(); c != nil {
+		res.Certificates = *c
+	}
 	accepted := map[uint16]bool{}
 	for _, f := range found {
 		res.Protocols = append(res.Protocols, f.protocol())
@@ -173,7 +180,8 @@ type scanner struct {
 	opts    Options
 	sem     chan struct{} // one token per open connection
 	conns   atomic.Int64
-	dialErr atomic.Value // first dial error
+	dialErr atomic.Value             // first dial error
+	certs   atomic.Pointer[[][]byte] // the first certificates a flight carried
 }
 
 // verdict is what one probe says about the hello it sent.
@@ -207,6 +215,9 @@ func (s *scanner) probe(ctx context.Context, h ClientHello, keyExchange bool) ou
 	}
 	defer func() { <-s.sem }()
 	reply, err := s.exchange(ctx, h, keyExchange)
+	if len(reply.Certificates) > 0 {
+		s.certs.CompareAndSwap(nil, &reply.Certificates)
+	}
 	return judge(ctx, h, reply, err)
 }
 
