@@ -109,3 +109,20 @@ func TestProtocolChecksSkipWithoutScan(t *testing.T) {
 	failHandshake(ev, probe.ErrPlainHTTP, 0)
 	expect(t, evaluate(ev, roots(c.Root)), want{"protocol.tls13", report.Skip, []string{"does not speak TLS"}})
 }
+
+func TestCertificatesFromTheEnumeration(t *testing.T) {
+	c := testpki.NewChain(t, now)
+	ev := healthyEvidence(t, nil, nil)
+	failHandshake(ev, probe.ErrNoCommon, 40)
+	ev.Endpoints[0].Scan = &tlshello.Result{Certificates: [][]byte{c.Leaf.DER}}
+	expect(t, evaluate(ev, roots(c.Root)),
+		want{"chain.complete", report.Fail, []string{"did not send the certificate", "enumeration's TLS 1.0-1.2 reply"}},
+		want{"cert.hostname", report.Pass, []string{"localhost"}},
+		want{"ocsp.stapled", report.Skip, []string{"no staple was read"}},
+		want{"tls.sni", report.Skip, []string{"strict handshake failed"}},
+		want{"tls.handshake", report.Fail, []string{"no TLS 1.2+ protocol or cipher in common"}})
+	r := Report(Input{Evidence: ev, Roots: roots(c.Root), Thresholds: DefaultThresholds(), Now: now})
+	if r.Chain == nil || r.Chain.Source != "enumeration" || len(r.Certificates) != 1 {
+		t.Errorf("chain = %+v, certificates = %d", r.Chain, len(r.Certificates))
+	}
+}
