@@ -39,6 +39,14 @@ func offered(s *endpointState, v uint16) *bool {
 	return nil
 }
 
+// reason is why the scan found v not offered or could not tell.
+func reason(s *endpointState, v uint16) string {
+	if p := protocol(s, v); p != nil && p.Reason != "" {
+		return p.Reason
+	}
+	return "no answer recorded"
+}
+
 func isTrue(b *bool) bool  { return b != nil && *b }
 func isFalse(b *bool) bool { return b != nil && !*b }
 
@@ -64,9 +72,9 @@ func protocolTLS13(in *Input, s *endpointState) verdict {
 		return warn("Enable TLS 1.3 (one round trip less per handshake): nginx `ssl_protocols TLSv1.2 TLSv1.3;` "+
 			"(OpenSSL 1.1.1+); Apache `SSLProtocol -all +TLSv1.2 +TLSv1.3`",
 			"TLS 1.3 is not offered (%s): every handshake takes an extra round trip%s",
-			protocol(s, tlshello.VersionTLS13).Reason, partial(s))
+			reason(s, tlshello.VersionTLS13), partial(s))
 	}
-	return skip("could not tell whether TLS 1.3 is offered: %s", protocol(s, tlshello.VersionTLS13).Reason)
+	return skip("could not tell whether TLS 1.3 is offered: %s", reason(s, tlshello.VersionTLS13))
 }
 
 func protocolModern(in *Input, s *endpointState) verdict {
