@@ -29,6 +29,30 @@ func (s *Set) Add(c net.Conn) bool {
 	return true
 }
 
+// Go records c and runs handle(c) in a goroutine counted in wg; when handle
+// returns, c is removed and closed. After Close it closes c and returns
+// false, so an accept loop can stop:
+//
+//	for {
+//		c, err := ln.Accept()
+//		if err != nil || !set.Go(&wg, c, handle) {
+//			return
+//		}
+//	}
+func (s *Set) Go(wg *sync.WaitGroup, c net.Conn, handle func(net.Conn)) bool {
+	if !s.Add(c) {
+		c.Close()
+		return false
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer s.Remove(c)
+		handle(c)
+	}()
+	return true
+}
+
 // Remove forgets c and closes it.
 func (s *Set) Remove(c net.Conn) {
 	s.mu.Lock()

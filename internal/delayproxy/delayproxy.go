@@ -92,19 +92,14 @@ func (p *Proxy) accept() {
 		if err != nil {
 			return // closed
 		}
-		if !p.conns.Add(client) {
-			client.Close()
+		if !p.conns.Go(&p.wg, client, p.serve) {
 			return
 		}
-		p.wg.Add(1)
-		go p.serve(client)
 	}
 }
 
 // serve forwards one connection in both directions until both have ended.
 func (p *Proxy) serve(client net.Conn) {
-	defer p.wg.Done()
-	defer p.conns.Remove(client)
 	upstream, err := net.DialTimeout("tcp", p.Upstream, 10*time.Second)
 	if err != nil {
 		return // the client sees its connection closed, as from a dead backend

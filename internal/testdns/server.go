@@ -220,12 +220,9 @@ func (s *Server) serveTCP() {
 			s.stopped("tcp", err)
 			return
 		}
-		if !s.conns.Add(c) {
-			c.Close()
+		if !s.conns.Go(&s.wg, c, s.serveConn) {
 			return
 		}
-		s.wg.Add(1)
-		go s.serveConn(c)
 	}
 }
 
@@ -233,8 +230,6 @@ func (s *Server) serveTCP() {
 // the client closes it, a read or write fails or times out, or cleanup
 // closes it. A dropped query gets no answer; the connection stays open.
 func (s *Server) serveConn(c net.Conn) {
-	defer s.wg.Done()
-	defer s.conns.Remove(c)
 	var prefix [2]byte
 	for {
 		c.SetReadDeadline(time.Now().Add(connTimeout))

@@ -339,18 +339,13 @@ func (s *rawServer) accept() {
 		if err != nil {
 			return // listener closed
 		}
-		if !s.conns.Add(c) {
-			c.Close()
+		if !s.conns.Go(&s.wg, c, s.handle) {
 			return
 		}
-		s.wg.Add(1)
-		go s.handle(c)
 	}
 }
 
 func (s *rawServer) handle(c net.Conn) {
-	defer s.wg.Done()
-	defer s.conns.Remove(c)
 	c.SetDeadline(time.Now().Add(connTimeout))
 	s.serve(c)
 }
