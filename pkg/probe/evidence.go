@@ -128,25 +128,24 @@ type ErrorKind string
 
 // Error kinds recorded in evidence.
 const (
-	ErrNXDomain     ErrorKind = "nxdomain"      // the name does not exist
-	ErrNoAddress    ErrorKind = "no_address"    // the name exists but has no A/AAAA
-	ErrDNSTimeout   ErrorKind = "dns_timeout"   // no DNS answer in time
-	ErrServFail     ErrorKind = "servfail"      // the DNS server answered SERVFAIL
-	ErrDNS          ErrorKind = "dns"           // another resolver failure
-	ErrRefused      ErrorKind = "refused"       // TCP RST to the SYN
-	ErrUnreachable  ErrorKind = "unreachable"   // no route, host or network unreachable
-	ErrTimeout      ErrorKind = "timeout"       // no answer within the deadline
-	ErrReset        ErrorKind = "reset"         // connection reset by the peer
-	ErrClosed       ErrorKind = "closed"        // the peer closed the connection (EOF)
-	ErrPlainHTTP    ErrorKind = "plain_http"    // the server answered with plain HTTP
-	ErrNotTLS       ErrorKind = "not_tls"       // the server answered with something not TLS
-	ErrAlert        ErrorKind = "alert"         // the server sent a TLS alert
-	ErrNoCommon     ErrorKind = "no_common"     // no TLS 1.2+ version or cipher in common
-	ErrProtocol     ErrorKind = "protocol"      // a TLS protocol error on the client's side
-	ErrHTTPRefused  ErrorKind = "http_refused"  // the server refused the request over HTTP (nginx mTLS)
-	ErrOther        ErrorKind = "other"         // anything else
-	ErrCanceled     ErrorKind = "canceled"      // the probe was interrupted
-	ErrNotAttempted ErrorKind = "not_attempted" // an earlier phase used the budget
+	ErrNXDomain    ErrorKind = "nxdomain"     // the name does not exist
+	ErrNoAddress   ErrorKind = "no_address"   // the name exists but has no A/AAAA
+	ErrDNSTimeout  ErrorKind = "dns_timeout"  // no DNS answer in time
+	ErrServFail    ErrorKind = "servfail"     // the DNS server answered SERVFAIL
+	ErrDNS         ErrorKind = "dns"          // another resolver failure
+	ErrRefused     ErrorKind = "refused"      // TCP RST to the SYN
+	ErrUnreachable ErrorKind = "unreachable"  // no route, host or network unreachable
+	ErrTimeout     ErrorKind = "timeout"      // no answer within the deadline
+	ErrReset       ErrorKind = "reset"        // connection reset by the peer
+	ErrClosed      ErrorKind = "closed"       // the peer closed the connection (EOF)
+	ErrPlainHTTP   ErrorKind = "plain_http"   // the server answered with plain HTTP
+	ErrNotTLS      ErrorKind = "not_tls"      // the server answered with something not TLS
+	ErrAlert       ErrorKind = "alert"        // the server sent a TLS alert
+	ErrNoCommon    ErrorKind = "no_common"    // no TLS 1.2+ version or cipher in common
+	ErrProtocol    ErrorKind = "protocol"     // a TLS protocol error on the client's side
+	ErrHTTPRefused ErrorKind = "http_refused" // the server refused the request over HTTP (nginx mTLS)
+	ErrOther       ErrorKind = "other"        // anything else
+	ErrCanceled    ErrorKind = "canceled"     // the probe was interrupted
 )
 
 // NetError is an error met during a phase, classified.

@@ -80,11 +80,6 @@ func startOpenSSL(t testing.TB, kind keyKind, args ...string) string {
 	return testpki.StartOpenSSL(t, c.certPEM, c.keyPEM, args...)
 }
 
-func freePort(t testing.TB) int {
-	t.Helper()
-	return testpki.FreePort(t, "127.0.0.1")
-}
-
 // opensslSuites returns the suites `openssl ciphers -V -s <versionFlag> <cipherString>` lists
 // that an s_server with a certificate of the given kind can negotiate: authenticated by that
 // key or anonymous, and not PSK or SRP (s_server has no PSK or SRP set up).
