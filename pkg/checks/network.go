@@ -218,7 +218,7 @@ func tlsHandshake(in *Input, s *endpointState) verdict {
 	case probe.ErrNoCommon:
 		return fail("Enable TLS 1.2 and 1.3 with modern ECDHE-GCM ciphers: nginx `ssl_protocols TLSv1.2 TLSv1.3;` "+
 			"Apache `SSLProtocol -all +TLSv1.2 +TLSv1.3`; HAProxy `ssl-min-ver TLSv1.2`",
-			"no TLS 1.2+ protocol or cipher in common with a strict sender%s", alertSuffix(e))
+			"no TLS 1.2+ protocol or cipher in common with a strict sender%s%s", alertSuffix(e), acceptedWords(s))
 	case probe.ErrAlert:
 		fix := "Check the server's TLS configuration and error log for this handshake"
 		if e.Alert == 112 {
@@ -238,6 +238,34 @@ func tlsHandshake(in *Input, s *endpointState) verdict {
 		return fail("", "the probe was interrupted during the handshake")
 	}
 	return fail("Check the server's TLS configuration", "the TLS handshake failed: %s", e.Msg)
+}
+
+// acceptedWords says what the enumeration found the server does accept,
+// for a handshake that failed: "; the server accepts TLS 1.0 (8 suite(s): ...) and
+// TLS 1.2 (4 suite(s): ...)".
+func acceptedWords(s *endpointState) string {
+	if s.ep.Scan == nil {
+		return ""
+	}
+	var parts []string
+	for _, p := range s.ep.Scan.Protocols {
+		if p.Offered == nil || !*p.Offered {
+			continue
+		}
+		names := make([]string, 0, 3)
+		for i, c := range p.Ciphers {
+			if i == 3 {
+				names = append(names, "…")
+				break
+			}
+			names = append(names, c.Name)
+		}
+		parts = append(parts, fmt.Sprintf("%s (%d suite(s): %s)", p.Name, len(p.Ciphers), strings.Join(names, ", ")))
+	}
+	if len(parts) == 0 {
+		return "; the enumeration found no protocol version the server accepts"
+	}
+	return "; the server accepts " + strings.Join(parts, " and ")
 }
 
 func alertWords(e *probe.NetError) string {

@@ -120,7 +120,11 @@ func TestCertificatesFromTheEnumeration(t *testing.T) {
 		want{"cert.hostname", report.Pass, []string{"localhost"}},
 		want{"ocsp.stapled", report.Skip, []string{"no staple was read"}},
 		want{"tls.sni", report.Skip, []string{"strict handshake failed"}},
-		want{"tls.handshake", report.Fail, []string{"no TLS 1.2+ protocol or cipher in common"}})
+		want{"tls.handshake", report.Fail, []string{"no TLS 1.2+ protocol or cipher in common", "enumeration found no protocol"}})
+	ev.Endpoints[0].Scan.Protocols = []tlshello.Protocol{{Version: tlshello.VersionTLS10, Name: "TLS 1.0", Offered: b(true),
+		Ciphers: []tlshello.Cipher{suite(t, 0x002F)}}}
+	expect(t, evaluate(ev, roots(c.Root)),
+		want{"tls.handshake", report.Fail, []string{"the server accepts TLS 1.0 (1 suite(s): TLS_RSA_WITH_AES_128_CBC_SHA)"}})
 	r := Report(Input{Evidence: ev, Roots: roots(c.Root), Thresholds: DefaultThresholds(), Now: now})
 	if r.Chain == nil || r.Chain.Source != "enumeration" || len(r.Certificates) != 1 {
 		t.Errorf("chain = %+v, certificates = %d", r.Chain, len(r.Certificates))
