@@ -68,6 +68,11 @@ func Report(in Input) *report.Report {
 			}
 		}
 		describeAddress(&a, &in, &ev.Endpoints[i])
+		if st := states[i]; st.chain != nil && st.chain.leaf != nil {
+			l := st.chain.leaf
+			a.Leaf = &report.Leaf{Subject: l.Subject.String(), Issuer: l.Issuer.String(), NotAfter: l.NotAfter.UTC(),
+				DaysLeft: days(l.NotAfter.Sub(in.Now)), SANs: sanList(l)}
+		}
 		r.Addresses = append(r.Addresses, a)
 		if r.Scan == nil && ep.Scan != nil {
 			describeScan(r, &ev.Endpoints[i])

@@ -191,3 +191,17 @@ func TestReportFacts(t *testing.T) {
 		t.Errorf("summary = %+v", r.Summary)
 	}
 }
+
+func TestAddressLeafSummary(t *testing.T) {
+	c := testpki.NewChain(t, now)
+	ev := healthyEvidence(t, [][]byte{c.Leaf.DER, c.Intermediate.DER}, nil)
+	r := Report(Input{Evidence: ev, Roots: roots(c.Root), Thresholds: DefaultThresholds(), Now: now})
+	l := r.Addresses[0].Leaf
+	if l == nil || l.Subject != "CN=localhost" || l.DaysLeft != 90 || len(l.SANs) != 2 || !l.NotAfter.Equal(c.Leaf.Cert.NotAfter) {
+		t.Errorf("leaf = %+v", l)
+	}
+	ev.Endpoints[0].Handshake = nil
+	if r := Report(Input{Evidence: ev, Roots: roots(c.Root), Thresholds: DefaultThresholds(), Now: now}); r.Addresses[0].Leaf != nil {
+		t.Error("a leaf without a handshake")
+	}
+}

@@ -181,12 +181,25 @@ type Address struct {
 	// ChainSHA256 are the SHA-256 fingerprints of the certificates this
 	// address served, in order: compare them across addresses.
 	ChainSHA256 []string `json:"chain_sha256"`
+	// Leaf summarises the leaf this address served, so that an address
+	// serving another certificate can be told apart; null when none.
+	Leaf *Leaf `json:"leaf"`
 	// Samples summarise --samples rounds per phase; null with one round.
 	Samples *Samples `json:"samples"`
 	// NoSNI is the handshake made without SNI; null when none was made.
 	NoSNI *NoSNI `json:"no_sni"`
 	// HTTP is the request to a URL target's path; null when none was made.
 	HTTP *HTTP `json:"http"`
+}
+
+// Leaf summarises one address's leaf certificate; the full certificates of
+// the first address are in Report.Certificates.
+type Leaf struct {
+	Subject  string    `json:"subject"`
+	Issuer   string    `json:"issuer"`
+	NotAfter time.Time `json:"not_after"`
+	DaysLeft int       `json:"days_left"`
+	SANs     []string  `json:"sans"`
 }
 
 // Samples summarise repeated connect + handshake rounds to one address.
