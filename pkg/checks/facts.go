@@ -174,7 +174,7 @@ func describeHandshake(r *report.Report, in *Input, s *endpointState) {
 		}
 	}
 	r.ClientAuth = &report.ClientAuth{Requested: hs.ClientCertRequested, AcceptableCAs: nonNil(DistinguishedNames(hs.AcceptableCAs)),
-		Required: hs.ClientCertRequested && (hs.Err != nil || hs.ClientCertRejected != nil)}
+		Required: hs.ClientCertRequired()}
 	if s.chain == nil {
 		return
 	}

@@ -345,7 +345,7 @@ func mtlsRequest(in *Input, s *endpointState) verdict {
 		return pass("the server does not ask for a client certificate")
 	}
 	cas := DistinguishedNames(s.hs.AcceptableCAs)
-	required := s.hs.Err != nil || s.hs.ClientCertRejected != nil
+	required := s.hs.ClientCertRequired()
 	how := "optional"
 	switch {
 	case s.hs.Err != nil:

@@ -159,3 +159,10 @@ type NetError struct {
 }
 
 func (e *NetError) Error() string { return e.Msg }
+
+// ClientCertRequired reports whether the server asked for a client
+// certificate and refused the connection without one: the handshake failed,
+// or (TLS 1.3, nginx) the server refused right after it.
+func (hs *Handshake) ClientCertRequired() bool {
+	return hs.ClientCertRequested && (hs.Err != nil || hs.ClientCertRejected != nil)
+}

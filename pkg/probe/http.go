@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"strconv"
+
+	"github.com/wacheck/wacheck/pkg/target"
 )
 
 // userAgent names wacheck in the requests it makes.
@@ -31,17 +33,11 @@ func httpRequest(ctx context.Context, opts Options, addr string) *HTTPExchange {
 		Proxy:             nil,
 	}
 	defer tr.CloseIdleConnections()
-	host := t.Host
-	if t.SNI != "" {
-		host = t.SNI
-	}
-	url := "https://" + net.JoinHostPort(host, strconv.Itoa(t.Port)) + t.Path
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	req, err := newGet(ctx, t, t.Path)
 	if err != nil {
 		ex.Err = &NetError{Kind: ErrOther, Msg: err.Error()}
 		return ex
 	}
-	req.Header.Set("User-Agent", userAgent)
 	trace := &httptrace.ClientTrace{
 		WroteRequest:         func(httptrace.WroteRequestInfo) { ex.Start = opts.Now() },
 		GotFirstResponseByte: func() { ex.FirstByte = opts.Now() },
@@ -60,4 +56,16 @@ func httpRequest(ctx context.Context, opts Options, addr string) *HTTPExchange {
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxBody))
 	return ex
+}
+
+// newGet builds wacheck's GET of path on the target, addressed by the name
+// the certificate is checked against (the SNI, else the host).
+func newGet(ctx context.Context, t target.Target, path string) (*http.Request, error) {
+	url := "https://" + net.JoinHostPort(t.VerifyName(), strconv.Itoa(t.Port)) + path
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("User-Agent", userAgent)
+	return req, nil
 }

@@ -338,15 +338,10 @@ func awaitClientCertVerdict(ctx context.Context, opts Options, tc *tls.Conn) *Ne
 		DisableKeepAlives: true,
 	}
 	defer tr.CloseIdleConnections()
-	host := opts.Target.Host
-	if opts.Target.SNI != "" {
-		host = opts.Target.SNI
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+net.JoinHostPort(host, strconv.Itoa(opts.Target.Port))+"/", nil)
+	req, err := newGet(ctx, opts.Target, "/")
 	if err != nil {
 		return nil
 	}
-	req.Header.Set("User-Agent", userAgent)
 	resp, err := tr.RoundTrip(req)
 	if err != nil {
 		ne := classify(ctx, err)
