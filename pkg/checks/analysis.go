@@ -180,10 +180,11 @@ func issuedBy(child, parent *x509.Certificate) bool {
 		return true
 	}
 	// A parent that is not marked as a CA still names the right issuer;
-	// CheckSignatureFrom refuses it before checking the signature.
-	if err.Error() == "x509: invalid signature: parent certificate cannot sign this kind of certificate" {
-		return child.CheckSignature(child.SignatureAlgorithm, child.RawTBSCertificate, child.Signature) == nil ||
-			parent.CheckSignature(child.SignatureAlgorithm, child.RawTBSCertificate, child.Signature) == nil
+	// CheckSignatureFrom refuses it before checking the signature, so check
+	// the signature alone (chain.trusted reports the constraint).
+	var notCA x509.ConstraintViolationError
+	if errors.As(err, &notCA) {
+		return parent.CheckSignature(child.SignatureAlgorithm, child.RawTBSCertificate, child.Signature) == nil
 	}
 	return false
 }

@@ -315,3 +315,15 @@ func TestOCSP(t *testing.T) {
 		})
 	}
 }
+
+// TestIssuerNotMarkedCA follows a chain through an issuer that signed the
+// leaf without being a CA: the path is complete, trust fails.
+func TestIssuerNotMarkedCA(t *testing.T) {
+	c := testpki.NewChain(t, now)
+	notCA := &testpki.CA{Cert: c.Leaf.Cert, Key: c.Leaf.Key, DER: c.Leaf.DER}
+	leaf := notCA.Leaf(t, testpki.LeafOptions{Now: now, DNSNames: []string{"localhost"}})
+	expect(t, evaluate(healthyEvidence(t, [][]byte{leaf.DER, c.Leaf.DER, c.Intermediate.DER}, nil), roots(c.Root)),
+		want{"chain.order", report.Pass, nil},
+		want{"chain.complete", report.Pass, nil},
+		want{"chain.trusted", report.Fail, []string{"does not verify"}})
+}
