@@ -72,23 +72,11 @@ func fileExists(p string) bool {
 // skipped test there would prove nothing.
 func required() bool { return os.Getenv(testpki.RequireEnv) == "1" }
 
-// requireBinary returns the path of a server binary, looking in PATH and in
-// the sbin directories, which are not in a normal user's PATH on Debian
-// (testpki.RequireBinary looks in PATH only). When it is missing the test
-// skips, or fails under WACHECK_REQUIRE_INTEGRATION=1.
+// requireBinary returns the path of a server binary, or skips the test (fails
+// it under WACHECK_REQUIRE_INTEGRATION=1) when it is missing.
 func requireBinary(t testing.TB, name string) string {
 	t.Helper()
-	if p, err := exec.LookPath(name); err == nil {
-		return p
-	}
-	for _, dir := range []string{"/usr/sbin", "/sbin", "/usr/local/sbin"} {
-		if p := filepath.Join(dir, name); fileExists(p) {
-			return p
-		}
-	}
-	testpki.SkipOrFail(t, fmt.Sprintf("%s is not installed (not in PATH, /usr/sbin or /sbin): "+
-		"run `make integration-deps` as root to install the servers these tests drive", name))
-	return ""
+	return testpki.RequireBinary(t, name)
 }
 
 // jsonReport is the part of wacheck's JSON report the tests read: a

@@ -16,16 +16,24 @@ import (
 // missing fails instead of skipping.
 const RequireEnv = "WACHECK_REQUIRE_INTEGRATION"
 
-// RequireBinary returns the path of a program, or skips the test when it is
-// not installed — unless RequireEnv is "1" (CI), where it fails the test:
-// CI installs every program the tests drive, so a skip there hides a gap.
+// RequireBinary returns the path of a program, looking in PATH and in the
+// sbin directories (not in a normal user's PATH on Debian, where nginx,
+// apache2 and haproxy live), or skips the test when it is not installed —
+// unless RequireEnv is "1" (CI), where it fails the test: CI installs every
+// program the tests drive, so a skip there hides a gap.
 func RequireBinary(tb testing.TB, name string) string {
 	tb.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		SkipOrFail(tb, name+" is not installed (make integration-deps installs it)")
+	if p, err := exec.LookPath(name); err == nil {
+		return p
 	}
-	return p
+	for _, dir := range []string{"/usr/sbin", "/sbin", "/usr/local/sbin"} {
+		p := filepath.Join(dir, name)
+		if st, err := os.Stat(p); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
+			return p
+		}
+	}
+	SkipOrFail(tb, name+" is not installed (not in PATH or sbin): run `make integration-deps` as root to install it")
+	return ""
 }
 
 // SkipOrFail skips the test with why, or fails it when RequireEnv is "1".
