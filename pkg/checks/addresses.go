@@ -6,43 +6,23 @@ import (
 	"net/netip"
 	"strings"
 
-	"github.com/wacheck/wacheck/pkg/probe"
 )
-
-// endpointOK reports whether a sender would get through to ep: connected
-// and completed the handshake.
-func endpointOK(ep *probe.Endpoint) bool {
-	return ep.ConnectErr == nil && ep.Handshake != nil && ep.Handshake.Err == nil
-}
-
-func endpointProblem(ep *probe.Endpoint) string {
-	switch {
-	case ep.ConnectErr != nil:
-		return "TCP " + string(ep.ConnectErr.Kind)
-	case ep.Handshake == nil:
-		return "no handshake"
-	case ep.Handshake.Err != nil:
-		return "TLS " + string(ep.Handshake.Err.Kind)
-	}
-	return "ok"
-}
 
 func isIPv6(addr string) bool {
 	a, err := netip.ParseAddr(addr)
 	return err == nil && a.Is6() && !a.Is4In6()
 }
 
-func connectIPv6(in *Input) verdict {
+func connectIPv6(cx *Context, s *State) verdict {
 	var v4ok, v6bad, v6ok []string
-	for i := range in.Evidence.Endpoints {
-		ep := &in.Evidence.Endpoints[i]
+	for _, ep := range s.Addresses {
 		switch {
-		case !isIPv6(ep.Address) && endpointOK(ep):
+		case !isIPv6(ep.Address) && ep.OK():
 			v4ok = append(v4ok, ep.Address)
-		case isIPv6(ep.Address) && endpointOK(ep):
+		case isIPv6(ep.Address) && ep.OK():
 			v6ok = append(v6ok, ep.Address)
 		case isIPv6(ep.Address):
-			v6bad = append(v6bad, fmt.Sprintf("%s (%s)", ep.Address, endpointProblem(ep)))
+			v6bad = append(v6bad, fmt.Sprintf("%s (%s)", ep.Address, ep.Problem()))
 		}
 	}
 	switch {
@@ -60,17 +40,17 @@ func connectIPv6(in *Input) verdict {
 
 // addressesAgree compares what each address served: a load balancer with
 // one bad or stale node fails only the deliveries that land on it.
-func addressesAgree(in *Input) verdict {
-	eps := in.Evidence.Endpoints
+func addressesAgree(cx *Context, s *State) verdict {
+	eps := s.Addresses
 	if len(eps) < 2 {
 		return skip("one address probed: nothing to compare")
 	}
 	var ok, bad []string
 	for i := range eps {
-		if endpointOK(&eps[i]) {
+		if eps[i].OK() {
 			ok = append(ok, eps[i].Address)
 		} else {
-			bad = append(bad, fmt.Sprintf("%s (%s)", eps[i].Address, endpointProblem(&eps[i])))
+			bad = append(bad, fmt.Sprintf("%s (%s)", eps[i].Address, eps[i].Problem()))
 		}
 	}
 	fix := "Make every node behind the name serve the same certificate chain and TLS configuration: deploy " +

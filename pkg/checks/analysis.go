@@ -9,7 +9,6 @@ import (
 
 	"golang.org/x/crypto/ocsp"
 
-	"github.com/wacheck/wacheck/pkg/probe"
 	"github.com/wacheck/wacheck/pkg/trust"
 )
 
@@ -248,15 +247,4 @@ func analyzeOCSP(staple []byte, ca *chainAnalysis) *ocspAnalysis {
 		o.sigErr = resp.CheckSignatureFrom(ca.issuer)
 	}
 	return o
-}
-
-// endpointState is everything the endpoint checks read.
-type endpointState struct {
-	ep    *probe.Endpoint
-	hs    *probe.Handshake
-	chain *chainAnalysis
-	ocsp  *ocspAnalysis
-	// fromScan is true when chain holds the certificates the enumeration
-	// read because the handshake itself got none.
-	fromScan bool
 }

@@ -32,8 +32,8 @@ func issuerName(c *x509.Certificate) string {
 	return c.Issuer.String()
 }
 
-func chainComplete(in *Input, s *endpointState) verdict {
-	if v, ok := noCerts(s); ok {
+func chainComplete(cx *Context, s *State) verdict {
+	if v, ok := noLeaf(s); ok {
 		return v
 	}
 	a := s.chain
@@ -71,21 +71,21 @@ func pathWords(chain []*x509.Certificate) string {
 	return strings.Join(parts, " → ")
 }
 
-func chainTrusted(in *Input, s *endpointState) verdict {
-	if v, ok := noCerts(s); ok {
+func chainTrusted(cx *Context, s *State) verdict {
+	if v, ok := noLeaf(s); ok {
 		return v
 	}
 	a := s.chain
-	roots := "the " + in.Roots.Name + " root store"
+	roots := "the " + cx.Roots.Name + " root store"
 	switch {
 	case a.verified:
 		return pass("chains to %s, in %s", name(a.chain[len(a.chain)-1]), roots)
 	case len(a.path) == 1 && a.topSelfSigned:
-		return fail("Use a certificate from a public CA: Meta does not support self-signed certificates. "+
-			"Let's Encrypt is free: `certbot certonly --nginx -d "+in.Evidence.Target.VerifyName()+"`",
+		return fail("Use a certificate from a public CA"+selfSignedWords(cx)+". "+
+			"Let's Encrypt is free: `certbot certonly --nginx -d "+certbotName(s)+"`",
 			"the certificate is self-signed (%s): senders reject it", name(a.leaf))
 	case a.topSelfSigned:
-		return fail("Use a certificate from a public CA trusted by senders (Meta does not accept private or "+
+		return fail("Use a certificate from a public CA trusted by senders ("+cx.Profile.Short+" does not accept private or "+
 			"self-signed roots); to test a private CA, pass it with --ca-file",
 			"the chain ends at %s, which is not in %s", name(a.top), roots)
 	case a.anchor != nil:
@@ -115,8 +115,8 @@ func verifyHint(err error) string {
 	return "reissue it from your CA"
 }
 
-func chainOrder(in *Input, s *endpointState) verdict {
-	if v, ok := noCerts(s); ok {
+func chainOrder(cx *Context, s *State) verdict {
+	if v, ok := noLeaf(s); ok {
 		return v
 	}
 	a := s.chain
@@ -149,8 +149,8 @@ func certLabel(s served) string {
 	return fmt.Sprintf("#%d %s", s.index, name(s.cert))
 }
 
-func chainExtra(in *Input, s *endpointState) verdict {
-	if v, ok := noCerts(s); ok {
+func chainExtra(cx *Context, s *State) verdict {
+	if v, ok := noLeaf(s); ok {
 		return v
 	}
 	a := s.chain
@@ -180,7 +180,7 @@ func chainExtra(in *Input, s *endpointState) verdict {
 
 // judged lists the certificates the per-certificate checks look at: all
 // that were served and parsed.
-func judged(s *endpointState) []served {
+func judged(s *State) []served {
 	var out []served
 	for _, c := range s.chain.certs {
 		if c.cert != nil {
@@ -190,7 +190,7 @@ func judged(s *endpointState) []served {
 	return out
 }
 
-func role(s *endpointState, c served) string {
+func role(s *State, c served) string {
 	switch {
 	case c.index == 0:
 		return "leaf"
@@ -206,19 +206,19 @@ func days(d time.Duration) int {
 	return int(d.Hours() / 24)
 }
 
-func certExpiry(in *Input, s *endpointState) verdict {
-	if v, ok := noCerts(s); ok {
+func certExpiry(cx *Context, s *State) verdict {
+	if v, ok := noLeaf(s); ok {
 		return v
 	}
 	var expired, soon []string
 	for _, c := range judged(s) {
-		left := c.cert.NotAfter.Sub(in.Now)
+		left := c.cert.NotAfter.Sub(cx.Now)
 		label := fmt.Sprintf("%s %s (#%d)", role(s, c), name(c.cert), c.index)
 		switch {
 		case left < 0:
 			expired = append(expired, fmt.Sprintf("%s expired on %s, %d days ago", label,
 				c.cert.NotAfter.UTC().Format(time.DateOnly), days(-left)))
-		case left <= in.Thresholds.ExpiryWarn:
+		case left <= cx.Thresholds.ExpiryWarn:
 			soon = append(soon, fmt.Sprintf("%s expires on %s, in %d days", label,
 				c.cert.NotAfter.UTC().Format(time.DateOnly), days(left)))
 		}
@@ -232,16 +232,16 @@ func certExpiry(in *Input, s *endpointState) verdict {
 		return warn(renew, "%s", strings.Join(soon, "; "))
 	}
 	return pass("the leaf expires on %s, in %d days", s.chain.leaf.NotAfter.UTC().Format(time.DateOnly),
-		days(s.chain.leaf.NotAfter.Sub(in.Now)))
+		days(s.chain.leaf.NotAfter.Sub(cx.Now)))
 }
 
-func certValidity(in *Input, s *endpointState) verdict {
-	if v, ok := noCerts(s); ok {
+func certValidity(cx *Context, s *State) verdict {
+	if v, ok := noLeaf(s); ok {
 		return v
 	}
 	var early []string
 	for _, c := range judged(s) {
-		if in.Now.Before(c.cert.NotBefore) {
+		if cx.Now.Before(c.cert.NotBefore) {
 			early = append(early, fmt.Sprintf("%s %s (#%d) is valid only from %s", role(s, c), name(c.cert),
 				c.index, c.cert.NotBefore.UTC().Format(time.RFC3339)))
 		}
@@ -253,13 +253,16 @@ func certValidity(in *Input, s *endpointState) verdict {
 	return pass("every served certificate is within its validity period")
 }
 
-func certHostname(in *Input, s *endpointState) verdict {
-	if v, ok := noCerts(s); ok {
+func certHostname(cx *Context, s *State) verdict {
+	if v, ok := noLeaf(s); ok {
 		return v
 	}
 	leaf := s.chain.leaf
-	want := in.Evidence.Target.VerifyName()
+	want := s.Chain.Name
 	sans := sanList(leaf)
+	if want == "" {
+		return skip("no name to match: give the host name the certificate must cover with --name")
+	}
 	if err := leaf.VerifyHostname(want); err == nil {
 		return pass("%s is covered by the certificate (SANs: %s)", want, strings.Join(sans, ", "))
 	}
@@ -304,8 +307,8 @@ func weakKey(c *x509.Certificate) bool {
 	return false
 }
 
-func certKey(in *Input, s *endpointState) verdict {
-	if v, ok := noCerts(s); ok {
+func certKey(cx *Context, s *State) verdict {
+	if v, ok := noLeaf(s); ok {
 		return v
 	}
 	var weak []string
@@ -317,7 +320,7 @@ func certKey(in *Input, s *endpointState) verdict {
 	}
 	if len(weak) > 0 {
 		return fail("Reissue with an ECDSA P-256 key (fastest) or RSA 2048+: `certbot certonly --key-type ecdsa "+
-			"--elliptic-curve secp256r1 -d "+in.Evidence.Target.VerifyName()+"`",
+			"--elliptic-curve secp256r1 -d "+certbotName(s)+"`",
 			"%s: below the minimum of RSA 2048 / EC 256 bits", strings.Join(weak, "; "))
 	}
 	leaf := s.chain.leaf
@@ -340,8 +343,8 @@ func insecureSignature(a x509.SignatureAlgorithm) bool {
 	return false
 }
 
-func certSignature(in *Input, s *endpointState) verdict {
-	if v, ok := noCerts(s); ok {
+func certSignature(cx *Context, s *State) verdict {
+	if v, ok := noLeaf(s); ok {
 		return v
 	}
 	var bad []string
@@ -360,4 +363,23 @@ func certSignature(in *Input, s *endpointState) verdict {
 			"%s", strings.Join(bad, "; "))
 	}
 	return pass("%s", s.chain.leaf.SignatureAlgorithm)
+}
+
+// selfSignedWords is the sender's own words on self-signed certificates.
+func selfSignedWords(cx *Context) string {
+	if cx.Profile.SelfSignedRefused != "" {
+		return ": " + cx.Profile.SelfSignedRefused
+	}
+	return ": webhook senders verify the certificate and reject self-signed ones"
+}
+
+// certbotName is the name a certbot command in a fix names.
+func certbotName(s *State) string {
+	if s.Chain.Name != "" {
+		return s.Chain.Name
+	}
+	if s.chain != nil && s.chain.leaf != nil && len(s.chain.leaf.DNSNames) > 0 {
+		return s.chain.leaf.DNSNames[0]
+	}
+	return "NAME"
 }

@@ -1,5 +1,7 @@
-// Package checks judges a probe's evidence. Every check is a pure function
-// of the evidence, the thresholds and the clock: no I/O, no time.Now().
+// Package checks judges subjects (package subject): a chain, a handshake, an
+// enumeration, an HTTP exchange, a DNS answer. Every check is a pure function
+// of one Set of subjects and a Context (the sender's profile, the roots, the
+// thresholds and the clock): no I/O, no time.Now().
 package checks
 
 import (
@@ -7,7 +9,9 @@ import (
 	"time"
 
 	"github.com/wacheck/wacheck/pkg/probe"
+	"github.com/wacheck/wacheck/pkg/profile"
 	"github.com/wacheck/wacheck/pkg/report"
+	"github.com/wacheck/wacheck/pkg/subject"
 	"github.com/wacheck/wacheck/pkg/trust"
 )
 
@@ -34,22 +38,148 @@ func DefaultThresholds() Thresholds {
 	}
 }
 
-// Input is what the checks judge.
-type Input struct {
-	Evidence   *probe.Evidence
+// Context is what every check judges against besides its subjects.
+type Context struct {
+	// Profile is the sender whose client and rules are judged against;
+	// the default profile when nil.
+	Profile *profile.Profile
+	// Roots is the pool chains are verified against.
 	Roots      *trust.Store
 	Thresholds Thresholds
 	// Now is the time certificates and OCSP responses are judged at.
 	Now time.Time
-	// Sender names the webhook sender whose TLS client cipher.sender
-	// compares with, a key of tlshello.Senders; "meta" by default.
-	Sender string
 }
 
 // Definition describes a check for documentation and listing.
 type Definition struct {
 	ID    string
 	Title string
+	// Needs is the kind of subject the check judges.
+	Needs subject.Kind
+}
+
+// check is a Definition and its judgement.
+type check struct {
+	Definition
+	run func(c *Context, s *State) verdict
+}
+
+// registry lists every check in evaluation order. Adding a check is one
+// function and one line here (and its row in docs/checks.md).
+var registry = []check{
+	{Definition{"dns.resolve", "DNS resolves the name", subject.KindDNS}, dnsResolve},
+	{Definition{"dns.time", "DNS answers quickly", subject.KindDNS}, dnsTime},
+	{Definition{"connect.port", "Standard HTTPS port", subject.KindName}, connectPort},
+	{Definition{"connect.ipv6", "IPv6 addresses answer", subject.KindAddresses}, connectIPv6},
+	{Definition{"connect.agree", "Every address serves alike", subject.KindAddresses}, addressesAgree},
+	{Definition{"connect.tcp", "TCP connection", subject.KindConn}, connectTCP},
+	{Definition{"timing.connect", "TCP connect time", subject.KindConn}, timingConnect},
+	{Definition{"tls.handshake", "TLS handshake completes", subject.KindHandshake}, tlsHandshake},
+	{Definition{"timing.handshake", "TLS handshake time", subject.KindHandshake}, timingHandshake},
+	{Definition{"tls.negotiated", "Negotiated protocol", subject.KindHandshake}, tlsNegotiated},
+	{Definition{"tls.sni", "SNI handling", subject.KindHandshake}, tlsSNI},
+	{Definition{"protocol.modern", "TLS 1.2 or 1.3 offered", subject.KindScan}, protocolModern},
+	{Definition{"protocol.tls13", "TLS 1.3 offered", subject.KindScan}, protocolTLS13},
+	{Definition{"protocol.legacy", "Old protocols refused", subject.KindScan}, protocolLegacy},
+	{Definition{"cipher.sender", "Cipher suite in common with the sender", subject.KindScan}, cipherSender},
+	{Definition{"cipher.insecure", "No insecure cipher suites", subject.KindScan}, cipherInsecure},
+	{Definition{"cipher.weak", "No weak cipher suites", subject.KindScan}, cipherWeak},
+	{Definition{"cipher.order", "Server enforces its cipher order", subject.KindScan}, cipherOrder},
+	{Definition{"chain.complete", "Certificate chain is complete", subject.KindChain}, chainComplete},
+	{Definition{"chain.trusted", "Chain ends at a trusted root", subject.KindChain}, chainTrusted},
+	{Definition{"chain.order", "Chain is served in order", subject.KindChain}, chainOrder},
+	{Definition{"chain.extra", "No unneeded certificates served", subject.KindChain}, chainExtra},
+	{Definition{"cert.expiry", "Certificates are not expiring", subject.KindChain}, certExpiry},
+	{Definition{"cert.validity", "Certificates are already valid", subject.KindChain}, certValidity},
+	{Definition{"cert.hostname", "Certificate matches the name", subject.KindChain}, certHostname},
+	{Definition{"cert.key", "Certificate key strength", subject.KindChain}, certKey},
+	{Definition{"cert.signature", "Certificate signature algorithms", subject.KindChain}, certSignature},
+	{Definition{"key.match", "Private key belongs to the leaf", subject.KindKey}, keyMatch},
+	{Definition{"ocsp.stapled", "OCSP response stapled", subject.KindStaple}, ocspStapled},
+	{Definition{"ocsp.status", "Stapled OCSP status", subject.KindStaple}, ocspStatus},
+	{Definition{"ocsp.valid", "Stapled OCSP response is valid", subject.KindStaple}, ocspValid},
+	{Definition{"http.alpn", "HTTP/2 offered through ALPN", subject.KindHandshake}, httpALPN},
+	{Definition{"http.response", "Webhook URL answers", subject.KindHTTP}, httpResponse},
+	{Definition{"mtls.request", "Client certificate request", subject.KindHandshake}, mtlsRequest},
+}
+
+// All lists every check in evaluation order.
+func All() []Definition {
+	out := make([]Definition, len(registry))
+	for i, c := range registry {
+		out[i] = c.Definition
+	}
+	return out
+}
+
+// State is one Set of subjects as the checks see it, with the chain and
+// staple analysed once for all the checks that read them.
+type State struct {
+	*subject.Set
+	chain *chainAnalysis
+	ocsp  *ocspAnalysis
+}
+
+// Outcome is what Run found: the results, and per Set the analysis of its
+// chain and staple (nil where it had none), for the report's facts.
+type Outcome struct {
+	Results  []report.Result
+	Analyses []*Analysis
+}
+
+// Run judges every Set with every check whose subject kind the Set's source
+// deals in, in a stable order: Set by Set, checks in registry order. A check
+// whose subject is missing yields one skip with the Set's reason.
+func Run(c Context, sets []*subject.Set) *Outcome {
+	if c.Profile == nil {
+		c.Profile = profile.MustLookup(profile.Default)
+	}
+	out := &Outcome{Results: []report.Result{}, Analyses: make([]*Analysis, len(sets))}
+	for i, set := range sets {
+		st := newState(&c, set)
+		if st.chain != nil {
+			out.Analyses[i] = &Analysis{chain: st.chain, ocsp: st.ocsp}
+		}
+		for _, ch := range registry {
+			var v verdict
+			switch {
+			case set.Has(ch.Needs):
+				v = ch.run(&c, st)
+			case set.Why(ch.Needs) != "":
+				v = skip("%s", set.Why(ch.Needs))
+			default:
+				continue
+			}
+			r := result(ch.Definition, v, set.Address)
+			if set.Chain != nil && set.Chain.Source == "enumeration" && r.Status != report.Skip &&
+				(r.Category() == "chain" || r.Category() == "cert") {
+				r.Detail += fromScanNote
+			}
+			out.Results = append(out.Results, r)
+		}
+	}
+	return out
+}
+
+// Input is a probe's evidence and what to judge it against: Evaluate's
+// shorthand for subject.FromProbe and Run.
+type Input struct {
+	Evidence   *probe.Evidence
+	Roots      *trust.Store
+	Thresholds Thresholds
+	Now        time.Time
+	// Sender is a profile key; the default profile when "".
+	Sender string
+}
+
+// Evaluate judges a probe's evidence.
+func Evaluate(in Input) []report.Result {
+	return Run(in.Context(), subject.FromProbe(in.Evidence)).Results
+}
+
+// Context is the judging context of in.
+func (in Input) Context() Context {
+	return Context{Profile: profile.MustLookup(in.Sender), Roots: in.Roots, Thresholds: in.Thresholds, Now: in.Now}
 }
 
 type verdict struct {
@@ -76,104 +206,6 @@ func fail(fix, format string, a ...any) verdict {
 	return verdict{status: report.Fail, detail: fmt.Sprintf(format, a...), remediation: fix}
 }
 
-type targetCheck struct {
-	Definition
-	run func(in *Input) verdict
-}
-
-type endpointCheck struct {
-	Definition
-	run func(in *Input, s *endpointState) verdict
-}
-
-// targetChecks judge the name as a whole; endpointChecks each address.
-var targetChecks = []targetCheck{
-	{Definition{"dns.resolve", "DNS resolves the name"}, dnsResolve},
-	{Definition{"dns.time", "DNS answers quickly"}, dnsTime},
-	{Definition{"connect.port", "Standard HTTPS port"}, connectPort},
-	{Definition{"connect.ipv6", "IPv6 addresses answer"}, connectIPv6},
-	{Definition{"connect.agree", "Every address serves alike"}, addressesAgree},
-}
-
-var endpointChecks = []endpointCheck{
-	{Definition{"connect.tcp", "TCP connection"}, connectTCP},
-	{Definition{"timing.connect", "TCP connect time"}, timingConnect},
-	{Definition{"tls.handshake", "TLS handshake completes"}, tlsHandshake},
-	{Definition{"timing.handshake", "TLS handshake time"}, timingHandshake},
-	{Definition{"tls.negotiated", "Negotiated protocol"}, tlsNegotiated},
-	{Definition{"tls.sni", "SNI handling"}, tlsSNI},
-	{Definition{"protocol.modern", "TLS 1.2 or 1.3 offered"}, protocolModern},
-	{Definition{"protocol.tls13", "TLS 1.3 offered"}, protocolTLS13},
-	{Definition{"protocol.legacy", "Old protocols refused"}, protocolLegacy},
-	{Definition{"cipher.sender", "Cipher suite in common with the sender"}, cipherSender},
-	{Definition{"cipher.insecure", "No insecure cipher suites"}, cipherInsecure},
-	{Definition{"cipher.weak", "No weak cipher suites"}, cipherWeak},
-	{Definition{"cipher.order", "Server enforces its cipher order"}, cipherOrder},
-	{Definition{"chain.complete", "Certificate chain is complete"}, chainComplete},
-	{Definition{"chain.trusted", "Chain ends at a trusted root"}, chainTrusted},
-	{Definition{"chain.order", "Chain is served in order"}, chainOrder},
-	{Definition{"chain.extra", "No unneeded certificates served"}, chainExtra},
-	{Definition{"cert.expiry", "Certificates are not expiring"}, certExpiry},
-	{Definition{"cert.validity", "Certificates are already valid"}, certValidity},
-	{Definition{"cert.hostname", "Certificate matches the name"}, certHostname},
-	{Definition{"cert.key", "Certificate key strength"}, certKey},
-	{Definition{"cert.signature", "Certificate signature algorithms"}, certSignature},
-	{Definition{"ocsp.stapled", "OCSP response stapled"}, ocspStapled},
-	{Definition{"ocsp.status", "Stapled OCSP status"}, ocspStatus},
-	{Definition{"ocsp.valid", "Stapled OCSP response is valid"}, ocspValid},
-	{Definition{"http.alpn", "HTTP/2 offered through ALPN"}, httpALPN},
-	{Definition{"http.response", "Webhook URL answers"}, httpResponse},
-	{Definition{"mtls.request", "Client certificate request"}, mtlsRequest},
-}
-
-// All lists every check in evaluation order.
-func All() []Definition {
-	var out []Definition
-	for _, c := range targetChecks {
-		out = append(out, c.Definition)
-	}
-	for _, c := range endpointChecks {
-		out = append(out, c.Definition)
-	}
-	return out
-}
-
-// Evaluate runs every check over the evidence and returns the results in a
-// stable order: name checks first, then each address's checks.
-func Evaluate(in Input) []report.Result {
-	results, _ := evaluateAll(&in)
-	return results
-}
-
-// evaluateAll runs every check and also returns each endpoint's analysis (the
-// parsed chain and staple), which the report's facts reuse.
-func evaluateAll(in *Input) ([]report.Result, []*endpointState) {
-	var out []report.Result
-	for _, c := range targetChecks {
-		out = append(out, result(c.Definition, c.run(in), ""))
-	}
-	states := make([]*endpointState, len(in.Evidence.Endpoints))
-	for i := range in.Evidence.Endpoints {
-		s := newEndpointState(in, &in.Evidence.Endpoints[i])
-		states[i] = s
-		for _, c := range endpointChecks {
-			r := result(c.Definition, c.run(in, s), s.ep.Address)
-			if s.fromScan && r.Status != report.Skip && (r.Category() == "chain" || r.Category() == "cert") {
-				r.Detail += fromScanNote
-			}
-			out = append(out, r)
-		}
-	}
-	if len(in.Evidence.Endpoints) == 0 {
-		// No address to probe: say so once per check rather than hiding them.
-		why := "no address to connect to: " + dnsFailureWords(in.Evidence.DNS)
-		for _, c := range endpointChecks {
-			out = append(out, result(c.Definition, skip("%s", why), ""))
-		}
-	}
-	return out, states
-}
-
 func result(d Definition, v verdict, addr string) report.Result {
 	return report.Result{
 		ID:          d.ID,
@@ -185,18 +217,13 @@ func result(d Definition, v verdict, addr string) report.Result {
 	}
 }
 
-func newEndpointState(in *Input, ep *probe.Endpoint) *endpointState {
-	s := &endpointState{ep: ep, hs: ep.Handshake}
-	switch {
-	case s.hs != nil && len(s.hs.Certificates) > 0:
-		s.chain = analyzeChain(s.hs.Certificates, in.Roots, in.Now)
-		s.ocsp = analyzeOCSP(s.hs.OCSPStaple, s.chain)
-	case ep.Scan != nil && len(ep.Scan.Certificates) > 0:
-		// The strict handshake failed (a server with only DHE, CAMELLIA
-		// ... suites), but the enumeration read the certificates of a
-		// TLS 1.0-1.2 reply: judge them rather than skip.
-		s.chain = analyzeChain(ep.Scan.Certificates, in.Roots, in.Now)
-		s.fromScan = true
+func newState(c *Context, set *subject.Set) *State {
+	s := &State{Set: set}
+	if set.Chain != nil && len(set.Chain.Certs) > 0 {
+		s.chain = analyzeChain(set.Chain.Certs, c.Roots, c.Now)
+		if set.Staple != nil {
+			s.ocsp = analyzeOCSP(set.Staple.Raw, s.chain)
+		}
 	}
 	return s
 }

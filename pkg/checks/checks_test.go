@@ -13,6 +13,7 @@ import (
 	"github.com/wacheck/wacheck/internal/testpki"
 	"github.com/wacheck/wacheck/pkg/probe"
 	"github.com/wacheck/wacheck/pkg/report"
+	"github.com/wacheck/wacheck/pkg/subject"
 	"github.com/wacheck/wacheck/pkg/target"
 	"github.com/wacheck/wacheck/pkg/trust"
 )
@@ -109,9 +110,34 @@ func TestEveryCheckReportsOnce(t *testing.T) {
 		}
 	}
 	for _, d := range All() {
-		if seen[d.ID] != 1 {
-			t.Errorf("%s reported %d times, want once", d.ID, seen[d.ID])
+		want := 1
+		if d.Needs == subject.KindKey {
+			want = 0 // a probe has no private key to judge
 		}
+		if seen[d.ID] != want {
+			t.Errorf("%s reported %d times, want %d", d.ID, seen[d.ID], want)
+		}
+	}
+}
+
+// TestMissingSubjectSkipsOnce: a Set whose source deals in a kind but has
+// no subject of it gets one skip per check with the Set's reason; kinds the
+// source does not deal in are not judged at all.
+func TestMissingSubjectSkipsOnce(t *testing.T) {
+	set := &subject.Set{Address: "192.0.2.1", Missing: map[subject.Kind]string{subject.KindScan: "not enumerated"}}
+	out := Run(Context{Thresholds: DefaultThresholds(), Now: now}, []*subject.Set{set})
+	n := 0
+	for _, r := range out.Results {
+		if r.Category() != "protocol" && r.Category() != "cipher" {
+			t.Errorf("%s judged though the set deals only in scans", r.ID)
+		}
+		if r.Status != report.Skip || r.Detail != "not enumerated" || r.Address != "192.0.2.1" {
+			t.Errorf("%s = %s %q at %q", r.ID, r.Status, r.Detail, r.Address)
+		}
+		n++
+	}
+	if n != 7 {
+		t.Errorf("%d results, want the 7 protocol and cipher checks", n)
 	}
 }
 

@@ -5,35 +5,19 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/wacheck/wacheck/pkg/probe"
+	"github.com/wacheck/wacheck/pkg/profile"
+	"github.com/wacheck/wacheck/pkg/subject"
 	"github.com/wacheck/wacheck/pkg/tlsnames"
 )
 
-func dnsFailureWords(d probe.DNS) string {
-	if d.Err == nil {
-		return "the name has no addresses"
-	}
-	switch d.Err.Kind {
-	case probe.ErrNXDomain:
-		return "the name does not exist (NXDOMAIN)"
-	case probe.ErrNoAddress:
-		return "the name exists but has no A or AAAA records"
-	case probe.ErrDNSTimeout:
-		return "the DNS resolver did not answer in time"
-	case probe.ErrServFail:
-		return "the DNS server answered SERVFAIL: it could not resolve the name (often a broken delegation or DNSSEC failure)"
-	case probe.ErrCanceled:
-		return "the probe was interrupted during DNS resolution"
-	}
-	return "DNS lookup failed: " + d.Err.Msg
-}
-
-func dnsResolve(in *Input) verdict {
-	d := in.Evidence.DNS
-	host := in.Evidence.Target.Host
+func dnsResolve(cx *Context, s *State) verdict {
+	d := *s.DNS
+	host := s.Name.Target.Host
 	if len(d.Addresses) > 0 {
 		switch d.Resolver {
 		case "literal":
@@ -48,18 +32,18 @@ func dnsResolve(in *Input) verdict {
 	if d.Err != nil && (d.Err.Kind == probe.ErrDNSTimeout || d.Err.Kind == probe.ErrServFail) {
 		fix = "Check that the name's authoritative DNS servers answer: dig " + host + " +trace"
 	}
-	return fail(fix, "%s: %s", host, dnsFailureWords(d))
+	return fail(fix, "%s: %s", host, subject.DNSFailureWords(d))
 }
 
-func dnsTime(in *Input) verdict {
-	d := in.Evidence.DNS
+func dnsTime(cx *Context, s *State) verdict {
+	d := *s.DNS
 	if d.Pinned {
 		return skip("no DNS query was made (%s)", pinnedWhy(d))
 	}
 	if d.Start.IsZero() || d.End.IsZero() {
 		return skip("the DNS lookup did not run")
 	}
-	t := in.Thresholds
+	t := cx.Thresholds
 	took := d.End.Sub(d.Start)
 	fix := "Slow DNS adds to every delivery the sender makes after its cache expires: use a DNS provider " +
 		"with anycast name servers and raise the record's TTL (300 s or more)"
@@ -79,9 +63,9 @@ func pinnedWhy(d probe.DNS) string {
 	return "the address was pinned with --resolve"
 }
 
-func connectPort(in *Input) verdict {
-	p := in.Evidence.Target.Port
-	if p == 443 {
+func connectPort(cx *Context, s *State) verdict {
+	p := s.Name.Target.Port
+	if slices.Contains(cx.Profile.Ports, p) || len(cx.Profile.Ports) == 0 && p == 443 {
 		return pass("port 443")
 	}
 	return warn("Serve the webhook on port 443: some senders and many corporate egress firewalls allow no other "+
@@ -89,14 +73,14 @@ func connectPort(in *Input) verdict {
 		"port %d is not the standard HTTPS port 443", p)
 }
 
-func connectTCP(in *Input, s *endpointState) verdict {
-	ep := s.ep
-	hp := in.Evidence.Target.HostPort()
-	if ep.ConnectErr == nil {
-		return pass("connected to %s port %d", ep.Address, in.Evidence.Target.Port)
+func connectTCP(cx *Context, s *State) verdict {
+	ep := s.Conn
+	hp := ep.HostPort
+	if ep.Err == nil {
+		return pass("connected to %s port %d", ep.Address, ep.Port)
 	}
-	port := in.Evidence.Target.Port
-	switch ep.ConnectErr.Kind {
+	port := ep.Port
+	switch ep.Err.Kind {
 	case probe.ErrRefused:
 		return fail(fmt.Sprintf("Start the server or open the port: check it listens with `ss -ltnp 'sport = :%d'` "+
 			"(nginx: listen %d ssl;) and that a load balancer forwards it", port, port),
@@ -108,26 +92,27 @@ func connectTCP(in *Input, s *endpointState) verdict {
 	case probe.ErrTimeout:
 		return fail(fmt.Sprintf("Allow inbound TCP port %d from the sender's networks in the firewall or "+
 			"security group; a firewall that drops packets silently looks like this", port),
-			"no answer from %s within %s: the SYN was not answered (packets dropped)", hp, in.Evidence.Timeout)
+			"no answer from %s within %s: the SYN was not answered (packets dropped)", hp, ep.Timeout)
 	case probe.ErrReset:
 		return fail("Check the firewall or load balancer in front of the server; it resets new connections",
 			"%s reset the connection", ep.Address)
 	case probe.ErrCanceled:
 		return fail("", "the probe was interrupted while connecting to %s", ep.Address)
 	}
-	return fail("Check that "+hp+" accepts TCP connections", "connecting to %s failed: %s", ep.Address, ep.ConnectErr.Msg)
+	return fail("Check that "+hp+" accepts TCP connections", "connecting to %s failed: %s", ep.Address, ep.Err.Msg)
 }
 
-func timingConnect(in *Input, s *endpointState) verdict {
-	if s.ep.ConnectErr != nil {
+func timingConnect(cx *Context, s *State) verdict {
+	cn := s.Conn
+	if cn.Err != nil {
 		return skip("no TCP connection")
 	}
-	st := statsOf(connectTimes(s.ep))
+	st := StatsOf(ConnectTimes(cn.Start, cn.End, cn.Err, cn.Samples))
 	took, what := judgedTime(st, "TCP connect")
-	if took >= in.Thresholds.ConnectWarn {
+	if took >= cx.Thresholds.ConnectWarn {
 		return warn("A slow TCP connect is network distance or an overloaded listener/load balancer: "+
 			"serve from a region near the sender, check the load balancer's health and SYN backlog",
-			"%s (warning at %s)", what, ms(in.Thresholds.ConnectWarn))
+			"%s (warning at %s)", what, ms(cx.Thresholds.ConnectWarn))
 	}
 	return pass("%s", what)
 }
@@ -142,49 +127,33 @@ func judgedTime(st Stats, phase string) (time.Duration, string) {
 		ms(st.Min), ms(st.Median), ms(st.Max))
 }
 
-// noHandshake explains why a handshake check is skipped.
-func noHandshake(s *endpointState) (verdict, bool) {
-	if s.hs == nil {
-		return skip("no TLS handshake: the TCP connection failed"), true
-	}
-	return verdict{}, false
-}
-
 // handshakeFailed explains why a check needing a completed handshake is
 // skipped; it returns false when the handshake completed.
-func handshakeFailed(s *endpointState) (verdict, bool) {
-	if v, ok := noHandshake(s); ok {
-		return v, true
-	}
-	if s.hs.Err != nil {
+func handshakeFailed(s *State) (verdict, bool) {
+	if s.Handshake.Err != nil {
 		return skip("the TLS handshake did not complete"), true
 	}
 	return verdict{}, false
 }
 
-// noCerts explains why a certificate check is skipped.
-func noCerts(s *endpointState) (verdict, bool) {
-	if v, ok := noHandshake(s); ok {
-		return v, true
-	}
-	if s.chain == nil {
-		return skip("the server sent no certificate before the handshake ended"), true
+// noLeaf explains why a certificate check is skipped: the leaf did not
+// parse. (A Set without certificates has no chain subject at all.)
+func noLeaf(s *State) (verdict, bool) {
+	if s.chain == nil || len(s.chain.certs) == 0 {
+		return skip("no certificate to judge"), true
 	}
 	if s.chain.leaf == nil {
-		return skip("the server's first certificate could not be parsed: %v", s.chain.certs[0].parseErr), true
+		return skip("the first certificate could not be parsed: %v", s.chain.certs[0].parseErr), true
 	}
 	return verdict{}, false
 }
 
-func tlsHandshake(in *Input, s *endpointState) verdict {
-	if v, ok := noHandshake(s); ok {
-		return v
-	}
-	hs := s.hs
+func tlsHandshake(cx *Context, s *State) verdict {
+	hs := s.Handshake
 	if hs.Err == nil {
-		if n := failedSamples(s.ep); n > 0 {
+		if n := FailedSamples(hs.Samples); n > 0 {
 			first := ""
-			for _, smp := range s.ep.Samples {
+			for _, smp := range hs.Samples {
 				if smp.Err != nil {
 					first = string(smp.Err.Kind) + ": " + smp.Err.Msg
 					break
@@ -193,7 +162,7 @@ func tlsHandshake(in *Input, s *endpointState) verdict {
 			return fail("Intermittent failures point at one overloaded or misconfigured node, a rate limit or "+
 				"a WAF: check the load balancer's backends one by one (--address) and the WAF's logs",
 				"%d of %d connections failed although the first succeeded (first failure: %s)",
-				n, len(s.ep.Samples)+1, first)
+				n, len(hs.Samples)+1, first)
 		}
 		return pass("%s with SNI %s", tlsnames.Version(hs.Version), sniWords(hs.ServerName))
 	}
@@ -201,7 +170,7 @@ func tlsHandshake(in *Input, s *endpointState) verdict {
 	switch e.Kind {
 	case probe.ErrPlainHTTP:
 		return fail(fmt.Sprintf("This port speaks plain HTTP: enable TLS on it (nginx: listen %d ssl; with "+
-			"ssl_certificate and ssl_certificate_key) or point the webhook at the HTTPS port", in.Evidence.Target.Port),
+			"ssl_certificate and ssl_certificate_key) or point the webhook at the HTTPS port", hs.Port),
 			"the server answered with plain HTTP, not TLS")
 	case probe.ErrNotTLS:
 		return fail("Check what listens on the port (ss -ltnp) and that no proxy in front of it terminates differently",
@@ -233,7 +202,7 @@ func tlsHandshake(in *Input, s *endpointState) verdict {
 	case probe.ErrTimeout:
 		return fail("The server (or a WAF/load balancer in front of it) accepted the TCP connection but did not "+
 			"answer the ClientHello: check that TLS is enabled on the port and the server is not overloaded",
-			"no answer to the ClientHello within %s", in.Evidence.Timeout)
+			"no answer to the ClientHello within %s", hs.Timeout)
 	case probe.ErrCanceled:
 		return fail("", "the probe was interrupted during the handshake")
 	}
@@ -243,12 +212,12 @@ func tlsHandshake(in *Input, s *endpointState) verdict {
 // acceptedWords says what the enumeration found the server does accept,
 // for a handshake that failed: "; the server accepts TLS 1.0 (8 suite(s): ...) and
 // TLS 1.2 (4 suite(s): ...)".
-func acceptedWords(s *endpointState) string {
-	if s.ep.Scan == nil {
+func acceptedWords(s *State) string {
+	if s.Handshake.Accepted == nil {
 		return ""
 	}
 	var parts []string
-	for _, p := range s.ep.Scan.Protocols {
+	for _, p := range s.Handshake.Accepted.Protocols {
 		if p.Offered == nil || !*p.Offered {
 			continue
 		}
@@ -290,13 +259,13 @@ func sniWords(name string) string {
 	return name
 }
 
-func timingHandshake(in *Input, s *endpointState) verdict {
+func timingHandshake(cx *Context, s *State) verdict {
 	if v, ok := handshakeFailed(s); ok {
 		return v
 	}
-	st := statsOf(handshakeTimes(s.ep))
+	st := StatsOf(HandshakeTimes(s.Handshake.Handshake, s.Handshake.Samples))
 	took, what := judgedTime(st, "the TLS handshake")
-	t := in.Thresholds
+	t := cx.Thresholds
 	fix := "Slow handshakes are what senders report as \"SSL handshake timeout\": use an ECDSA P-256 " +
 		"certificate, enable session resumption (nginx ssl_session_cache shared:SSL:10m;), staple OCSP " +
 		"(ssl_stapling on;), and check a WAF or overloaded TLS terminator is not delaying it"
@@ -309,111 +278,93 @@ func timingHandshake(in *Input, s *endpointState) verdict {
 	return pass("%s", what)
 }
 
-func tlsNegotiated(in *Input, s *endpointState) verdict {
+func tlsNegotiated(cx *Context, s *State) verdict {
 	if v, ok := handshakeFailed(s); ok {
 		return v
 	}
-	hs := s.hs
+	hs := s.Handshake
 	return info("%s, %s, key exchange %s", tlsnames.Version(hs.Version), tls.CipherSuiteName(hs.CipherSuite),
 		tlsnames.Group(hs.CurveID))
 }
 
-func httpALPN(in *Input, s *endpointState) verdict {
+func httpALPN(cx *Context, s *State) verdict {
 	if v, ok := handshakeFailed(s); ok {
 		return v
 	}
-	switch s.hs.ALPN {
+	switch s.Handshake.ALPN {
 	case "h2":
 		return pass("the server selected h2")
 	case "":
 		return warn("Enable HTTP/2: nginx `http2 on;` (1.25.1+) or `listen 443 ssl http2;`; Apache "+
 			"`Protocols h2 http/1.1`; HAProxy `alpn h2,http/1.1` on the bind line",
-			"the server selected no ALPN protocol (offered %s): HTTP/2 is not available", strings.Join(s.hs.OfferedALPN, ", "))
+			"the server selected no ALPN protocol (offered %s): HTTP/2 is not available", strings.Join(s.Handshake.OfferedALPN, ", "))
 	}
 	return warn("Enable HTTP/2: nginx `http2 on;`; Apache `Protocols h2 http/1.1`; HAProxy `alpn h2,http/1.1`",
-		"the server selected %s, not h2", s.hs.ALPN)
+		"the server selected %s, not h2", s.Handshake.ALPN)
 }
 
-func mtlsRequest(in *Input, s *endpointState) verdict {
-	if v, ok := noHandshake(s); ok {
-		return v
-	}
-	if !s.hs.ClientCertRequested {
-		if s.hs.Err != nil && s.hs.Version == 0 {
+func mtlsRequest(cx *Context, s *State) verdict {
+	hs := s.Handshake
+	if !hs.ClientCertRequested {
+		if hs.Err != nil && hs.Version == 0 {
 			return skip("the handshake ended before the server could ask for a client certificate")
 		}
 		return pass("the server does not ask for a client certificate")
 	}
-	cas := DistinguishedNames(s.hs.AcceptableCAs)
-	required := s.hs.ClientCertRequired()
+	p := cx.Profile
+	cas := DistinguishedNames(hs.AcceptableCAs)
+	required := hs.ClientCertRequired()
 	how := "optional"
 	switch {
-	case s.hs.Err != nil:
+	case hs.Err != nil:
 		how = "required: the handshake failed without one"
-	case s.hs.ClientCertRejected != nil:
+	case hs.ClientCertRejected != nil:
 		how = "required: the server refused the connection after the handshake (" +
-			alertWords(s.hs.ClientCertRejected) + ")"
+			alertWords(hs.ClientCertRejected) + ")"
 	}
+	cc := p.ClientCert
+	if cc == nil {
+		if required {
+			return fail("Make client certificates optional for this endpoint (nginx: ssl_verify_client optional;) "+
+				"or authenticate "+p.Short+" another way: "+p.Short+" sends no client certificate",
+				"the server requires a client certificate (%s), and %s has none to send", how, p.Name)
+		}
+		return info("the server asks for an optional client certificate (%s); %s sends none", how, p.Short)
+	}
+	fix := clientCAFix(p)
 	if len(cas) == 0 {
-		return info("the server asks for a client certificate (%s) and lists no acceptable CA: whether Meta's "+
-			"webhook certificate (CN %s) is accepted depends on the CAs it trusts", how, MetaClientCN)
+		return info("the server asks for a client certificate (%s) and lists no acceptable CA: whether %s's "+
+			"webhook certificate (CN %s) is accepted depends on the CAs it trusts", how, p.Short, cc.CommonName)
 	}
 	list := strings.Join(cas, "; ")
-	switch MetaClientCertAcceptance(cas) {
-	case MetaAccepted:
-		return info("the server asks for a client certificate (%s); acceptable CAs: %s. Meta's webhook "+
-			"certificate (CN %s, issued by Meta's outbound API CA) would be accepted", how, list, MetaClientCN)
-	case MetaOldCAOnly:
-		return fail(metaCAFix, "the server trusts only DigiCert CAs for client certificates (%s): Meta's "+
-			"webhook certificate is issued by Meta's outbound API CA since the DigiCert-issued one expired on "+
-			"2026-04-15, so deliveries fail the handshake", list)
+	switch p.ClientCertAccepted(cas) {
+	case profile.Accepted:
+		return info("the server asks for a client certificate (%s); acceptable CAs: %s. %s's webhook "+
+			"certificate (CN %s, issued by %s) would be accepted", how, list, p.Short, cc.CommonName, cc.IssuerLabel)
+	case profile.RetiredOnly:
+		var old []string
+		for _, r := range cc.Retired {
+			old = append(old, r.Label)
+		}
+		until := cc.Retired[0].Until.Format(time.DateOnly)
+		return fail(fix, "the server trusts only %s for client certificates: %s's webhook certificate from that "+
+			"chain (%s) expired on %s and is issued by %s now, so deliveries fail the handshake",
+			list, p.Short, strings.Join(old, ", "), until, cc.IssuerLabel)
 	}
 	if required {
-		return fail(metaCAFix, "the server requires a client certificate from %s (%s): Meta's webhook certificate "+
-			"(CN %s, issued by Meta's outbound API CA) would be refused", list, how, MetaClientCN)
+		return fail(fix, "the server requires a client certificate from %s (%s): %s's webhook certificate "+
+			"(CN %s, issued by %s) would be refused", list, how, p.Short, cc.CommonName, cc.IssuerLabel)
 	}
-	return warn(metaCAFix, "the server asks for an optional client certificate from %s, which does not include "+
-		"Meta's outbound API CA: Meta's certificate would not verify", list)
+	return warn(fix, "the server asks for an optional client certificate from %s, which does not include "+
+		"%s: %s's certificate would not verify", list, cc.IssuerLabel, p.Short)
 }
 
-// MetaClientCN is the common name of the client certificate Meta presents
-// when delivering webhooks over mTLS.
-const MetaClientCN = "client.webhooks.fbclientcerts.com"
-
-const metaCAFix = "Trust Meta's outbound API CA for client certificates (nginx: ssl_client_certificate " +
-	"meta-outbound-api-ca.pem; Apache: SSLCACertificateFile) alongside any others, and check the client " +
-	"certificate's CN is " + MetaClientCN + " ($ssl_client_s_dn)"
-
-// MetaAcceptance says whether Meta's webhook client certificate would be
-// sent and accepted given a CertificateRequest's CA names.
-type MetaAcceptance int
-
-// Outcomes of MetaClientCertAcceptance.
-const (
-	MetaNotListed MetaAcceptance = iota
-	MetaAccepted
-	MetaOldCAOnly
-)
-
-// MetaClientCertAcceptance matches CA names against Meta's outbound API CA
-// (which issues the webhook client certificate since 2026) and the DigiCert
-// chain that issued it before (expired 2026-04-15).
-func MetaClientCertAcceptance(cas []string) MetaAcceptance {
-	old := false
-	for _, dn := range cas {
-		l := strings.ToLower(dn)
-		if strings.Contains(l, "meta") && strings.Contains(l, "outbound") {
-			return MetaAccepted
-		}
-		if strings.Contains(l, "digicert high assurance ev root ca") ||
-			strings.Contains(l, "digicert sha2 high assurance server ca") {
-			old = true
-		}
-	}
-	if old {
-		return MetaOldCAOnly
-	}
-	return MetaNotListed
+// clientCAFix tells how to trust the sender's client-certificate CA.
+func clientCAFix(p *profile.Profile) string {
+	cc := p.ClientCert
+	return "Trust " + cc.IssuerLabel + " for client certificates (nginx: ssl_client_certificate " + cc.IssuerFile +
+		"; ssl_verify_depth 3; Apache: SSLCACertificateFile) alongside any others, and check the client " +
+		"certificate's CN is " + cc.CommonName + " ($ssl_client_s_dn); the CA is published at " + cc.IssuerURL
 }
 
 // DistinguishedNames decodes DER-encoded names from a CertificateRequest.

@@ -18,12 +18,9 @@ const staplingFix = "Enable OCSP stapling: nginx `ssl_stapling on; ssl_stapling_
 	"`ssl_trusted_certificate chain.pem;` and a `resolver`; Apache `SSLUseStapling on` with " +
 	"`SSLStaplingCache shmcb:/var/run/ocsp(128000)`; HAProxy: an `.ocsp` file next to the certificate"
 
-func ocspStapled(in *Input, s *endpointState) verdict {
-	if v, ok := noCerts(s); ok {
+func ocspStapled(cx *Context, s *State) verdict {
+	if v, ok := noLeaf(s); ok {
 		return v
-	}
-	if s.fromScan {
-		return skip("the strict handshake failed, so no staple was read")
 	}
 	leaf := s.chain.leaf
 	if s.ocsp != nil {
@@ -39,8 +36,8 @@ func ocspStapled(in *Input, s *endpointState) verdict {
 		strings.Join(leaf.OCSPServer, ", "))
 }
 
-func noStaple(s *endpointState) (verdict, bool) {
-	if v, ok := noCerts(s); ok {
+func noStaple(s *State) (verdict, bool) {
+	if v, ok := noLeaf(s); ok {
 		return v, true
 	}
 	if s.ocsp == nil {
@@ -50,12 +47,12 @@ func noStaple(s *endpointState) (verdict, bool) {
 }
 
 // namesLeaf reports whether the response is about the leaf.
-func namesLeaf(s *endpointState) bool {
+func namesLeaf(s *State) bool {
 	return s.ocsp.resp != nil && s.ocsp.resp.SerialNumber != nil &&
 		s.ocsp.resp.SerialNumber.Cmp(s.chain.leaf.SerialNumber) == 0
 }
 
-func ocspStatus(in *Input, s *endpointState) verdict {
+func ocspStatus(cx *Context, s *State) verdict {
 	if v, ok := noStaple(s); ok {
 		return v
 	}
@@ -72,7 +69,7 @@ func ocspStatus(in *Input, s *endpointState) verdict {
 		return pass("good (produced %s)", r.ProducedAt.UTC().Format(time.RFC3339))
 	case ocsp.Revoked:
 		return fail("The certificate was revoked: issue a new one (`certbot certonly --force-renewal -d "+
-			in.Evidence.Target.VerifyName()+"`), install it and reload the server",
+			certbotName(s)+"`), install it and reload the server",
 			"revoked on %s (reason: %s)", r.RevokedAt.UTC().Format(time.RFC3339), revocationReason(r.RevocationReason))
 	}
 	return warn("The responder does not know the certificate: check it was issued by the CA whose responder "+
@@ -89,7 +86,7 @@ func revocationReason(code int) string {
 	return fmt.Sprintf("code %d", code)
 }
 
-func ocspValid(in *Input, s *endpointState) verdict {
+func ocspValid(cx *Context, s *State) verdict {
 	if v, ok := noStaple(s); ok {
 		return v
 	}
@@ -117,7 +114,7 @@ func ocspValid(in *Input, s *endpointState) verdict {
 			return fail(refetch, "the response is signed by %s, a delegated responder without the OCSPSigning "+
 				"extended key usage: clients must reject it", name(rc))
 		}
-		if in.Now.After(rc.NotAfter) || in.Now.Before(rc.NotBefore) {
+		if cx.Now.After(rc.NotAfter) || cx.Now.Before(rc.NotBefore) {
 			return fail(refetch, "the response is signed by the responder certificate %s, which is not valid "+
 				"now (valid %s to %s)", name(rc), rc.NotBefore.UTC().Format(time.DateOnly),
 				rc.NotAfter.UTC().Format(time.DateOnly))
@@ -126,11 +123,11 @@ func ocspValid(in *Input, s *endpointState) verdict {
 	const stale = "The server keeps serving an old response: with nginx make sure it can reach the OCSP " +
 		"responder (resolver directive, outbound HTTP allowed) or regenerate ssl_stapling_file; " +
 		"then reload"
-	if !r.NextUpdate.IsZero() && in.Now.After(r.NextUpdate) {
+	if !r.NextUpdate.IsZero() && cx.Now.After(r.NextUpdate) {
 		return warn(stale, "stale: the response's nextUpdate, %s, has passed (%s ago); strict clients reject it",
-			r.NextUpdate.UTC().Format(time.RFC3339), in.Now.Sub(r.NextUpdate).Round(time.Minute))
+			r.NextUpdate.UTC().Format(time.RFC3339), cx.Now.Sub(r.NextUpdate).Round(time.Minute))
 	}
-	if r.ThisUpdate.After(in.Now.Add(ocspSkew)) {
+	if r.ThisUpdate.After(cx.Now.Add(ocspSkew)) {
 		return warn("Check the server's and the responder's clocks (timedatectl; enable NTP)",
 			"the response's thisUpdate, %s, is in the future: a clock is wrong", r.ThisUpdate.UTC().Format(time.RFC3339))
 	}

@@ -7,32 +7,18 @@ import (
 	"github.com/wacheck/wacheck/pkg/tlshello"
 )
 
-// noScan explains why a protocol or cipher check is skipped.
-func noScan(s *endpointState) (verdict, bool) {
-	if s.ep.ConnectErr != nil {
-		return skip("no TCP connection"), true
-	}
-	if s.ep.Scan == nil {
-		if s.hs != nil && !s.hs.Scannable() {
-			return skip("no enumeration: the server does not speak TLS on this port"), true
-		}
-		return skip("protocols and ciphers were not enumerated (--enumerate=false)"), true
-	}
-	return verdict{}, false
-}
-
 // protocol returns the scan's entry for version v.
-func protocol(s *endpointState, v uint16) *tlshello.Protocol {
-	for i := range s.ep.Scan.Protocols {
-		if s.ep.Scan.Protocols[i].Version == v {
-			return &s.ep.Scan.Protocols[i]
+func protocol(s *State, v uint16) *tlshello.Protocol {
+	for i := range s.Scan.Protocols {
+		if s.Scan.Protocols[i].Version == v {
+			return &s.Scan.Protocols[i]
 		}
 	}
 	return nil
 }
 
 // offered is true, false, or nil when the scan could not tell.
-func offered(s *endpointState, v uint16) *bool {
+func offered(s *State, v uint16) *bool {
 	if p := protocol(s, v); p != nil {
 		return p.Offered
 	}
@@ -40,7 +26,7 @@ func offered(s *endpointState, v uint16) *bool {
 }
 
 // reason is why the scan found v not offered or could not tell.
-func reason(s *endpointState, v uint16) string {
+func reason(s *State, v uint16) string {
 	if p := protocol(s, v); p != nil && p.Reason != "" {
 		return p.Reason
 	}
@@ -50,9 +36,9 @@ func reason(s *endpointState, v uint16) string {
 func isTrue(b *bool) bool  { return b != nil && *b }
 func isFalse(b *bool) bool { return b != nil && !*b }
 
-func partial(s *endpointState) string {
-	if s.ep.ScanErr != nil {
-		return " (the enumeration was cut short: " + s.ep.ScanErr.Msg + ")"
+func partial(s *State) string {
+	if s.Scan.Err != nil {
+		return " (the enumeration was cut short: " + s.Scan.Err.Msg + ")"
 	}
 	return ""
 }
@@ -60,10 +46,7 @@ func partial(s *endpointState) string {
 const protocolsFix = "Offer TLS 1.2 and 1.3 only: nginx `ssl_protocols TLSv1.2 TLSv1.3;`; Apache " +
 	"`SSLProtocol -all +TLSv1.2 +TLSv1.3`; HAProxy `ssl-default-bind-options ssl-min-ver TLSv1.2`"
 
-func protocolTLS13(in *Input, s *endpointState) verdict {
-	if v, ok := noScan(s); ok {
-		return v
-	}
+func protocolTLS13(cx *Context, s *State) verdict {
 	o := offered(s, tlshello.VersionTLS13)
 	switch {
 	case isTrue(o):
@@ -77,10 +60,7 @@ func protocolTLS13(in *Input, s *endpointState) verdict {
 	return skip("could not tell whether TLS 1.3 is offered: %s", reason(s, tlshello.VersionTLS13))
 }
 
-func protocolModern(in *Input, s *endpointState) verdict {
-	if v, ok := noScan(s); ok {
-		return v
-	}
+func protocolModern(cx *Context, s *State) verdict {
 	o12, o13 := offered(s, tlshello.VersionTLS12), offered(s, tlshello.VersionTLS13)
 	switch {
 	case isTrue(o12) || isTrue(o13):
@@ -98,10 +78,7 @@ func protocolModern(in *Input, s *endpointState) verdict {
 	return skip("could not tell whether TLS 1.2 or 1.3 is offered")
 }
 
-func protocolLegacy(in *Input, s *endpointState) verdict {
-	if v, ok := noScan(s); ok {
-		return v
-	}
+func protocolLegacy(cx *Context, s *State) verdict {
 	var legacy []string
 	for _, v := range []uint16{tlshello.VersionTLS10, tlshello.VersionTLS11} {
 		if isTrue(offered(s, v)) {
@@ -134,10 +111,10 @@ func listSuffix(l []string) string {
 }
 
 // suitesGraded lists the accepted suites of grade g as "NAME (versions)".
-func suitesGraded(s *endpointState, g tlshello.Grade) []string {
+func suitesGraded(s *State, g tlshello.Grade) []string {
 	versions := map[string][]string{}
 	var order []string
-	for _, p := range s.ep.Scan.Protocols {
+	for _, p := range s.Scan.Protocols {
 		for _, c := range p.Ciphers {
 			if c.Grade != g {
 				continue
@@ -160,36 +137,27 @@ const cipherFix = "Offer only ECDHE with AES-GCM or ChaCha20-Poly1305: nginx `ss
 	"ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305;` " +
 	"(Mozilla's intermediate profile); Apache `SSLCipherSuite` with the same list"
 
-func cipherWeak(in *Input, s *endpointState) verdict {
+func cipherWeak(cx *Context, s *State) verdict {
 	return gradeCheck(s, tlshello.Weak, warn, "weak suite(s) accepted (CBC, static RSA/DH/ECDH key exchange, DHE, PSK, SRP or CCM_8)")
 }
 
-func cipherInsecure(in *Input, s *endpointState) verdict {
+func cipherInsecure(cx *Context, s *State) verdict {
 	return gradeCheck(s, tlshello.Insecure, fail, "insecure suite(s) accepted (RC4, RC2, DES, 3DES, IDEA, NULL, EXPORT, anonymous or MD5)")
 }
 
 // gradeCheck judges the accepted suites of grade g: judge (warn or fail)
 // lists them, pass says there are none.
-func gradeCheck(s *endpointState, g tlshello.Grade, judge func(fix, format string, a ...any) verdict, what string) verdict {
-	if v, ok := noScan(s); ok {
-		return v
-	}
+func gradeCheck(s *State, g tlshello.Grade, judge func(fix, format string, a ...any) verdict, what string) verdict {
 	if found := suitesGraded(s, g); len(found) > 0 {
 		return judge(cipherFix, "%d %s: %s", len(found), what, strings.Join(found, ", "))
 	}
 	return pass("no %s cipher suite accepted%s", g, partial(s))
 }
 
-func cipherSender(in *Input, s *endpointState) verdict {
-	if v, ok := noScan(s); ok {
-		return v
-	}
-	snd, ok := tlshello.Senders[in.sender()]
-	if !ok {
-		return skip("unknown sender %q", in.sender())
-	}
+func cipherSender(cx *Context, s *State) verdict {
+	snd := cx.Profile
 	var common []string
-	for _, p := range s.ep.Scan.Protocols {
+	for _, p := range s.Scan.Protocols {
 		for _, c := range p.Ciphers {
 			if snd.Offers(p.Version, c.ID) {
 				common = append(common, p.Name+" "+c.Name)
@@ -200,24 +168,21 @@ func cipherSender(in *Input, s *endpointState) verdict {
 		return pass("%d suite(s) in common with %s: %s", len(common), snd.Name, strings.Join(common, ", "))
 	}
 	var any bool
-	for _, p := range s.ep.Scan.Protocols {
+	for _, p := range s.Scan.Protocols {
 		any = any || len(p.Ciphers) > 0
 	}
 	if !any {
 		return skip("no accepted cipher suite was found to compare%s", partial(s))
 	}
 	var names []string
-	for _, id := range snd.Suites {
+	for _, id := range snd.Suites() {
 		names = append(names, tlshello.SuiteName(id))
 	}
 	return fail(cipherFix, "no cipher suite in common with %s, which offers only %s%s", snd.Name,
 		strings.Join(names, ", "), partial(s))
 }
 
-func cipherOrder(in *Input, s *endpointState) verdict {
-	if v, ok := noScan(s); ok {
-		return v
-	}
+func cipherOrder(cx *Context, s *State) verdict {
 	p := protocol(s, tlshello.VersionTLS12)
 	if p == nil || !isTrue(p.Offered) {
 		return skip("TLS 1.2 is not offered")
@@ -230,12 +195,4 @@ func cipherOrder(in *Input, s *endpointState) verdict {
 	}
 	return info("the server does not enforce its cipher order on TLS 1.2: the client's preference wins " +
 		"(nginx `ssl_prefer_server_ciphers on;`, Apache `SSLHonorCipherOrder on` to enforce it)")
-}
-
-// sender is the sender whose client the cipher checks compare with.
-func (in *Input) sender() string {
-	if in.Sender == "" {
-		return "meta"
-	}
-	return in.Sender
 }

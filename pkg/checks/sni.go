@@ -8,19 +8,22 @@ import (
 	"time"
 )
 
-func tlsSNI(in *Input, s *endpointState) verdict {
-	if v, ok := noCerts(s); ok {
-		return v
-	}
-	name := in.Evidence.Target.VerifyName()
-	if s.fromScan {
+func tlsSNI(cx *Context, s *State) verdict {
+	switch {
+	case s.Chain == nil:
+		return skip("the server sent no certificate before the handshake ended")
+	case s.Chain.Source != "handshake":
 		return skip("the strict handshake failed: no certificate to compare with and without SNI")
 	}
-	if s.hs.ServerName == "" {
+	if v, ok := noLeaf(s); ok {
+		return v
+	}
+	name := s.Chain.Name
+	if s.Handshake.ServerName == "" {
 		return skip("no SNI was sent (the target is an IP address without --sni)")
 	}
 	withOK := s.chain.leaf.VerifyHostname(name) == nil
-	ns := s.ep.NoSNI
+	ns := s.Handshake.NoSNI
 	if ns == nil {
 		return skip("no handshake without SNI was made to compare")
 	}
@@ -47,7 +50,7 @@ func tlsSNI(in *Input, s *endpointState) verdict {
 			"with SNI %s the server serves %s, which does not cover the name (without SNI %s)", name,
 			name2(s.chain.leaf), without)
 	}
-	if noLeaf != nil && sameChain(ns.Certificates[:1], s.hs.Certificates[:1]) {
+	if noLeaf != nil && sameChain(ns.Certificates[:1], s.Handshake.Certificates[:1]) {
 		return pass("the same certificate with and without SNI")
 	}
 	return info("the server needs SNI: without it %s. Webhook senders send SNI, so this only matters for "+
@@ -62,31 +65,32 @@ func name2(c *x509.Certificate) string {
 	return fmt.Sprintf("%s (SANs: %s)", name(c), strings.Join(sans, ", "))
 }
 
-func httpResponse(in *Input, s *endpointState) verdict {
-	t := in.Evidence.Target
-	if t.Path == "" {
-		return skip("no URL path to request (give the target as https://host/path)")
-	}
-	ex := s.ep.HTTP
-	if ex == nil {
-		return skip("no request was made: the TLS handshake did not complete")
-	}
+func httpResponse(cx *Context, s *State) verdict {
+	ex := s.HTTP
+	path := ex.Path
 	if ex.Err != nil {
-		return fail("Check the web server or proxy behind TLS answers HTTP on "+t.Path,
-			"GET %s failed after the handshake: %s (%s)", t.Path, ex.Err.Kind, ex.Err.Msg)
+		return fail("Check the web server or proxy behind TLS answers HTTP on "+path,
+			"GET %s failed after the handshake: %s (%s)", path, ex.Err.Kind, ex.Err.Msg)
 	}
 	ttfb := ex.FirstByte.Sub(ex.Start)
-	what := fmt.Sprintf("GET %s answered %d %s over %s; first byte after %s", t.Path, ex.StatusCode,
+	what := fmt.Sprintf("GET %s answered %d %s over %s; first byte after %s", path, ex.StatusCode,
 		http.StatusText(ex.StatusCode), ex.Proto, ms(ttfb))
+	p := cx.Profile
 	if ttfb >= time.Second {
-		return warn("Meta asks for a median latency of 250 ms or less and fewer than 1% of deliveries over 1 s: "+
-			"answer the webhook at once (200) and do the work asynchronously",
+		guidance := "Webhook senders expect an answer within a second or two"
+		if p.Latency != "" {
+			guidance = strings.ToUpper(p.Latency[:1]) + p.Latency[1:]
+		}
+		return warn(guidance+": answer the webhook at once (200) and do the work asynchronously",
 			"%s: over 1 s", what)
 	}
 	if ex.StatusCode >= 500 {
-		return warn("The handler answers with a server error: check the application's logs; senders retry "+
-			"failed deliveries (Meta for up to 7 days) but deliveries are late meanwhile",
-			"%s", what)
+		retries := "senders retry failed deliveries"
+		if p.Retries != "" {
+			retries = p.Retries
+		}
+		return warn("The handler answers with a server error: check the application's logs; "+retries+
+			", but deliveries are late meanwhile", "%s", what)
 	}
 	return info("%s. (A GET without hub.* parameters may rightly be refused; senders POST deliveries.)", what)
 }

@@ -13,8 +13,8 @@ type Stats struct {
 	Min, Median, P95, Max time.Duration
 }
 
-// statsOf returns the summary of ds; N is 0 when ds is empty.
-func statsOf(ds []time.Duration) Stats {
+// StatsOf returns the summary of ds; N is 0 when ds is empty.
+func StatsOf(ds []time.Duration) Stats {
 	if len(ds) == 0 {
 		return Stats{}
 	}
@@ -32,14 +32,14 @@ func percentile(sorted []time.Duration, p int) time.Duration {
 	return sorted[rank-1]
 }
 
-// connectTimes are the successful TCP connect durations of an endpoint: the
+// ConnectTimes are the successful TCP connect durations of an endpoint: the
 // evidence connection and every sample.
-func connectTimes(ep *probe.Endpoint) []time.Duration {
+func ConnectTimes(start, end time.Time, err *probe.NetError, samples []probe.Sample) []time.Duration {
 	var out []time.Duration
-	if ep.ConnectErr == nil {
-		out = append(out, ep.ConnectEnd.Sub(ep.ConnectStart))
+	if err == nil {
+		out = append(out, end.Sub(start))
 	}
-	for _, s := range ep.Samples {
+	for _, s := range samples {
 		if !s.ConnectEnd.IsZero() && (s.Err == nil || !s.HandshakeStart.IsZero()) {
 			out = append(out, s.ConnectEnd.Sub(s.ConnectStart))
 		}
@@ -47,13 +47,13 @@ func connectTimes(ep *probe.Endpoint) []time.Duration {
 	return out
 }
 
-// handshakeTimes are the completed TLS handshake durations of an endpoint.
-func handshakeTimes(ep *probe.Endpoint) []time.Duration {
+// HandshakeTimes are the completed TLS handshake durations of an endpoint.
+func HandshakeTimes(hs *probe.Handshake, samples []probe.Sample) []time.Duration {
 	var out []time.Duration
-	if hs := ep.Handshake; hs != nil && hs.Err == nil {
+	if hs != nil && hs.Err == nil {
 		out = append(out, hs.End.Sub(hs.Start))
 	}
-	for _, s := range ep.Samples {
+	for _, s := range samples {
 		if s.Err == nil && !s.HandshakeEnd.IsZero() {
 			out = append(out, s.HandshakeEnd.Sub(s.HandshakeStart))
 		}
@@ -61,10 +61,10 @@ func handshakeTimes(ep *probe.Endpoint) []time.Duration {
 	return out
 }
 
-// failedSamples counts the sample rounds that did not complete.
-func failedSamples(ep *probe.Endpoint) int {
+// FailedSamples counts the sample rounds that did not complete.
+func FailedSamples(samples []probe.Sample) int {
 	n := 0
-	for _, s := range ep.Samples {
+	for _, s := range samples {
 		if s.Err != nil {
 			n++
 		}

@@ -3,10 +3,8 @@ package cli
 import (
 	"context"
 	"fmt"
-	"maps"
 	"net"
 	"net/netip"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,7 +16,7 @@ import (
 	"github.com/wacheck/wacheck/pkg/render"
 	"github.com/wacheck/wacheck/pkg/report"
 	"github.com/wacheck/wacheck/pkg/target"
-	"github.com/wacheck/wacheck/pkg/tlshello"
+	"github.com/wacheck/wacheck/pkg/profile"
 	"github.com/wacheck/wacheck/pkg/trust"
 	"github.com/wacheck/wacheck/pkg/wacheck"
 )
@@ -115,7 +113,7 @@ an IP is never sent as SNI) or an https:// URL. The port defaults to 443.`,
 	fl.StringVar(&f.resolver, "resolver", "", "ask this DNS server (IP[:PORT]) instead of the system resolver")
 	fl.BoolVar(&opts.Enumerate, "enumerate", true, "enumerate every protocol version and cipher suite the server accepts")
 	fl.IntVar(&opts.Concurrency, "concurrency", probe.DefaultConcurrency, "most connections the enumeration opens at once")
-	fl.StringVar(&opts.Sender, "sender", "meta", "webhook sender whose TLS client to compare with: "+strings.Join(senderNames(), ", "))
+	fl.StringVar(&opts.Sender, "sender", profile.Default, "webhook sender whose client to act as and judge by: "+strings.Join(senderNames(), ", ")+" (wacheck senders)")
 	fl.BoolVar(&opts.NoColor, "no-color", false, "disable colour (also NO_COLOR=1)")
 	fl.BoolVarP(&opts.Verbose, "verbose", "v", false, "show the details of passing checks too")
 	th := &opts.Thresholds
@@ -164,7 +162,7 @@ func (o *ProbeOptions) complete(arg string, f probeFlags) error {
 	if o.Concurrency < 1 || o.Concurrency > maxConcurrency {
 		return usageErrorf(fmt.Sprintf("e.g. --concurrency 8 (at most %d)", maxConcurrency), "--concurrency must be from 1 to %d, got %d", maxConcurrency, o.Concurrency)
 	}
-	if _, ok := tlshello.Senders[o.Sender]; !ok {
+	if _, ok := profile.Lookup(o.Sender); !ok {
 		return usageErrorf("known senders: "+strings.Join(senderNames(), ", "), "unknown --sender %q", o.Sender)
 	}
 	if f.address != "" {
@@ -253,7 +251,7 @@ func parseResolve(s string) (string, []netip.Addr, error) {
 }
 
 func senderNames() []string {
-	return slices.Sorted(maps.Keys(tlshello.Senders))
+	return profile.Keys()
 }
 
 // parseResolver parses IP or IP:PORT ([v6]:PORT) into host:port, port 53
@@ -299,7 +297,7 @@ func runProbe(ctx context.Context, o *ProbeOptions) error {
 			Enumerate:    o.Enumerate,
 			Concurrency:  o.Concurrency,
 		},
-		Sender:     o.Sender,
+		Profile:    profile.MustLookup(o.Sender),
 		Roots:      o.Roots,
 		Thresholds: o.Thresholds,
 		Now:        o.Now,

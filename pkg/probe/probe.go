@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/wacheck/wacheck/pkg/profile"
 	"github.com/wacheck/wacheck/pkg/target"
 	"github.com/wacheck/wacheck/pkg/tlshello"
 )
@@ -65,6 +66,35 @@ type Options struct {
 	// Concurrency bounds the connections the enumeration opens at once,
 	// shared by all addresses; default 8.
 	Concurrency int
+	// Client is the TLS client the handshakes act as: a sender profile's
+	// (ClientFromProfile). The zero value is Go's defaults at TLS 1.2+.
+	Client Client
+}
+
+// Client is what a sender's TLS client offers, as Go can express it.
+type Client struct {
+	MinVersion, MaxVersion uint16
+	// CipherSuites are the TLS 1.2 suites, in order (Go orders them by
+	// its own rules and always offers all TLS 1.3 suites).
+	CipherSuites []uint16
+	// CurvePreferences are the groups, in order; Go sends a key share for
+	// the first (and for X25519 beside a hybrid post-quantum group).
+	CurvePreferences []tls.CurveID
+	ALPN             []string
+	// NoSNI is true for a sender that sends no SNI.
+	NoSNI bool
+}
+
+// ClientFromProfile is the TLS client of a sender profile.
+func ClientFromProfile(p *profile.Profile) Client {
+	return Client{
+		MinVersion:       p.MinVersion,
+		MaxVersion:       p.MaxVersion,
+		CipherSuites:     p.Suites12,
+		CurvePreferences: p.Groups,
+		ALPN:             p.ALPN,
+		NoSNI:            !p.SendsSNI,
+	}
 }
 
 // DefaultConcurrency is the polite default for Options.Concurrency.
@@ -95,7 +125,13 @@ func Run(ctx context.Context, opts Options) *Evidence {
 		opts.Dial = (&net.Dialer{}).DialContext
 	}
 	if opts.ALPN == nil {
+		opts.ALPN = opts.Client.ALPN
+	}
+	if opts.ALPN == nil {
 		opts.ALPN = DefaultALPN
+	}
+	if opts.Client.NoSNI {
+		opts.Target.SNI = ""
 	}
 	if opts.Samples < 1 {
 		opts.Samples = 1
@@ -257,10 +293,18 @@ func connectAndShake(ctx context.Context, opts Options, addr, sni string) (start
 
 // clientConfig is the strict sender's TLS configuration.
 func clientConfig(opts Options, sni string) *tls.Config {
+	c := opts.Client
+	minV := c.MinVersion
+	if minV == 0 {
+		minV = tls.VersionTLS12
+	}
 	return &tls.Config{
-		ServerName: sni,
-		MinVersion: tls.VersionTLS12,
-		NextProtos: opts.ALPN,
+		ServerName:       sni,
+		MinVersion:       minV,
+		MaxVersion:       c.MaxVersion,
+		CipherSuites:     c.CipherSuites,
+		CurvePreferences: c.CurvePreferences,
+		NextProtos:       opts.ALPN,
 		// The chain is verified later, by package checks, against an
 		// explicit root pool: never here, and never by the OS verifier,
 		// which fetches missing intermediates on macOS and Windows.

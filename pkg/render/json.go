@@ -1,6 +1,6 @@
 // Package render turns a report into what a person or a program reads: a
 // checklist for the terminal (Text) and the JSON contract pasted into support
-// tickets (JSON, documented in docs/json.md and docs/schema/report.v1.json).
+// tickets (JSON, documented in docs/json.md and docs/schema/report.v2.json).
 //
 // Renderers never decide anything about the environment: whether to colour
 // is the caller's choice, passed in TextOptions.
@@ -9,6 +9,7 @@ package render
 import (
 	"encoding/json"
 	"io"
+	"reflect"
 
 	"github.com/wacheck/wacheck/pkg/report"
 )
@@ -29,52 +30,43 @@ func JSON(w io.Writer, r *report.Report) error {
 
 // normalize returns a copy of r in which every nil slice is empty, so that
 // the JSON has [] where the schema promises an array, and the overall status
-// is set even when no check was added.
+// is set even when no check was added. The copy is deep (a JSON round
+// trip), so r is never modified.
 func normalize(r *report.Report) *report.Report {
-	c := *r
+	var c report.Report
+	if b, err := json.Marshal(r); err == nil && json.Unmarshal(b, &c) == nil {
+		fillNilSlices(reflect.ValueOf(&c).Elem())
+	} else {
+		c = *r
+	}
 	c.Status = overall(r)
-	c.Checks = nonNil(r.Checks)
-	c.Addresses = make([]report.Address, len(r.Addresses))
-	for i, a := range r.Addresses {
-		a.ChainSHA256 = nonNil(a.ChainSHA256)
-		c.Addresses[i] = a
-	}
-	c.DNS.Addresses = nonNil(r.DNS.Addresses)
-	c.Groups = nonNil(r.Groups)
-	c.Protocols = make([]report.Protocol, len(r.Protocols))
-	for i, p := range r.Protocols {
-		p.Ciphers = nonNil(p.Ciphers)
-		p.Groups = nonNil(p.Groups)
-		c.Protocols[i] = p
-	}
-	if r.TLS != nil {
-		t := *r.TLS
-		t.OfferedALPN = nonNil(t.OfferedALPN)
-		c.TLS = &t
-	}
-	c.Certificates = make([]report.Cert, len(r.Certificates))
-	for i, cert := range r.Certificates {
-		cert.SANs = nonNil(cert.SANs)
-		cert.OCSPServers = nonNil(cert.OCSPServers)
-		cert.IssuingCertURLs = nonNil(cert.IssuingCertURLs)
-		c.Certificates[i] = cert
-	}
-	if r.Chain != nil {
-		ch := *r.Chain
-		ch.Path = nonNil(ch.Path)
-		c.Chain = &ch
-	}
-	if r.OCSP != nil {
-		o := *r.OCSP
-		o.ResponderURLs = nonNil(o.ResponderURLs)
-		c.OCSP = &o
-	}
-	if r.ClientAuth != nil {
-		ca := *r.ClientAuth
-		ca.AcceptableCAs = nonNil(ca.AcceptableCAs)
-		c.ClientAuth = &ca
-	}
 	return &c
+}
+
+// fillNilSlices replaces every nil slice reachable from v with an empty one.
+func fillNilSlices(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if !v.IsNil() {
+			fillNilSlices(v.Elem())
+		}
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			if v.Type().Field(i).IsExported() {
+				fillNilSlices(v.Field(i))
+			}
+		}
+	case reflect.Slice:
+		if v.IsNil() {
+			if v.CanSet() {
+				v.Set(reflect.MakeSlice(v.Type(), 0, 0))
+			}
+			return
+		}
+		for i := 0; i < v.Len(); i++ {
+			fillNilSlices(v.Index(i))
+		}
+	}
 }
 
 func nonNil[T any](s []T) []T {

@@ -159,6 +159,10 @@ func (t *textWriter) header(r *report.Report) {
 	t.line(t.p.bold.Sprint(name) + " — " + input)
 	t.line("")
 
+	if r.Kind == "cert" {
+		t.filesHeader(r)
+		return
+	}
 	target := hostPort(r.Target) + r.Target.Path
 	if r.Target.SNI != "" {
 		target += " (SNI " + r.Target.SNI + ")"
@@ -167,8 +171,43 @@ func (t *textWriter) header(r *report.Report) {
 	}
 	t.field("Target", target)
 	t.field(addressLabel(r), addressLine(r))
+	if r.Sender.Name != "" {
+		t.field("Sender", r.Sender.Name)
+	}
 	started := r.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC")
-	t.field("Started", started+", took "+ms(r.DurationMS)+" ms")
+	t.field("Started", started+", wacheck ran "+ms(r.DurationMS)+" ms")
+}
+
+// filesHeader names the certificate files judged.
+func (t *textWriter) filesHeader(r *report.Report) {
+	f := r.Files
+	if f == nil {
+		return
+	}
+	t.field(pluralWord(len(f.Paths), "File"), strings.Join(f.Paths, ", "))
+	name := f.Name
+	if name == "" {
+		name = "none given (--name)"
+	}
+	t.field("Name", name)
+	if f.Key != "" {
+		t.field("Key", f.Key)
+	}
+	if f.Staple != "" {
+		t.field("Staple", f.Staple)
+	}
+	for _, fe := range f.Fetched {
+		v := fe.URL
+		if fe.Error != "" {
+			v += " (failed: " + fe.Error + ")"
+		} else if fe.Subject != "" {
+			v += " (" + fe.Subject + ")"
+		}
+		t.field("Fetched", v)
+	}
+	if r.Sender.Name != "" {
+		t.field("Sender", r.Sender.Name)
+	}
 }
 
 // field prints an aligned "  Label     value" header line, wrapping the value.
@@ -208,7 +247,11 @@ func addressLine(r *report.Report) string {
 		parts = append(parts, s)
 	}
 	var rest []string
-	for _, a := range r.DNS.Addresses {
+	var resolved []string
+	if r.DNS != nil {
+		resolved = r.DNS.Addresses
+	}
+	for _, a := range resolved {
 		if !probed[a] {
 			rest = append(rest, a)
 		}
@@ -222,12 +265,12 @@ func addressLine(r *report.Report) string {
 		}
 	case len(rest) > 0:
 		s = "none probed; resolved " + strings.Join(rest, ", ")
-	case r.DNS.Error != "":
+	case r.DNS != nil && r.DNS.Error != "":
 		s = "none: " + r.DNS.Error
 	default:
 		s = "none"
 	}
-	if r.DNS.Pinned {
+	if r.DNS != nil && r.DNS.Pinned {
 		s += " (pinned, no DNS query)"
 	}
 	return s
@@ -440,14 +483,65 @@ func msPtr(v *float64) string {
 	return ms(*v)
 }
 
+// chain prints one table per distinct chain served (or given in files) and
+// says which addresses serve it.
 func (t *textWriter) chain(r *report.Report) {
-	if len(r.Certificates) == 0 {
+	if f := r.Files; f != nil {
+		t.chainTable(f.Certificates, "")
 		return
 	}
-	n := len(r.Certificates)
-	t.heading(fmt.Sprintf("Chain as served (%d %s, leaf first)", n, pluralWord(n, "certificate")))
+	for _, g := range chainGroups(r) {
+		where := ""
+		if t.multiAddress {
+			where = "served by " + strings.Join(g.addrs, ", ")
+			if len(g.addrs) == len(r.Addresses) && len(g.addrs) > 1 {
+				where = fmt.Sprintf("served by all %d addresses", len(g.addrs))
+			}
+		}
+		t.chainTable(g.certs, where)
+	}
+}
+
+type chainGroup struct {
+	certs []report.Cert
+	addrs []string
+}
+
+// chainGroups lists the distinct chains the addresses served, in the order
+// first seen, each with the addresses that served it.
+func chainGroups(r *report.Report) []chainGroup {
+	var out []chainGroup
+	index := map[string]int{}
+	for _, a := range r.Addresses {
+		if len(a.Certificates) == 0 {
+			continue
+		}
+		id := ""
+		if a.Chain != nil {
+			id = a.Chain.ID
+		}
+		if i, ok := index[id]; ok && id != "" {
+			out[i].addrs = append(out[i].addrs, a.Address)
+			continue
+		}
+		index[id] = len(out)
+		out = append(out, chainGroup{certs: a.Certificates, addrs: []string{a.Address}})
+	}
+	return out
+}
+
+func (t *textWriter) chainTable(certs []report.Cert, where string) {
+	if len(certs) == 0 {
+		return
+	}
+	n := len(certs)
+	title := fmt.Sprintf("Chain (%d %s, leaf first", n, pluralWord(n, "certificate"))
+	if where != "" {
+		title += "; " + where
+	}
+	t.heading(title + ")")
 	rows := make([][]string, 0, n)
-	for _, c := range r.Certificates {
+	for _, c := range certs {
 		if c.ParseError != "" {
 			rows = append(rows, []string{strconv.Itoa(c.Index), "unparseable: " + c.ParseError, "", "", "", ""})
 			continue
@@ -464,7 +558,7 @@ func (t *textWriter) chain(r *report.Report) {
 	// Subject and issuer share what the other columns leave of the width.
 	t.table([]string{"#", "Subject", "Issuer", "Expires", "Key", "Signature"}, rows, []int{1, 2}, nil)
 	if t.verbose {
-		t.certDetails(r.Certificates)
+		t.certDetails(certs)
 	}
 }
 
@@ -562,21 +656,44 @@ func pluralWord(n int, word string) string {
 	return word + "s"
 }
 
-// negotiated prints what the handshake agreed on and, even when the
-// handshake then failed, whether the server asked for a client certificate.
+// negotiated prints what each handshake agreed on (once when every address
+// agreed) and, even when the handshake then failed, whether the server asked
+// for a client certificate.
 func (t *textWriter) negotiated(r *report.Report) {
 	const indent = "            "
-	ca := r.ClientAuth
-	requested := ca != nil && ca.Requested
-	hasTLS := r.TLS != nil && r.TLS.Version != ""
-	if !hasTLS && !requested {
+	var lines []string
+	seen := map[string]bool{}
+	var ca *report.ClientAuth
+	for _, a := range r.Addresses {
+		if ca == nil && a.ClientAuth != nil && a.ClientAuth.Requested {
+			ca = a.ClientAuth
+		}
+		if a.TLS == nil || a.TLS.Version == "" {
+			continue
+		}
+		l := tlsLine(a.TLS)
+		if !seen[l] {
+			seen[l] = true
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) == 0 && ca == nil {
 		return
 	}
 	t.line("")
-	if hasTLS {
-		t.wrapped(t.p.bold.Sprint("Negotiated")+"  ", indent, tlsLine(r.TLS), nil)
+	for _, l := range lines {
+		if len(lines) > 1 {
+			var at []string
+			for _, a := range r.Addresses {
+				if a.TLS != nil && tlsLine(a.TLS) == l {
+					at = append(at, a.Address)
+				}
+			}
+			l += " (" + strings.Join(at, ", ") + ")"
+		}
+		t.wrapped(t.p.bold.Sprint("Negotiated")+"  ", indent, l, nil)
 	}
-	if !requested {
+	if ca == nil {
 		return
 	}
 	label := t.p.bold.Sprint("Client cert") + " "
@@ -610,32 +727,97 @@ func tlsLine(tl *report.TLS) string {
 	return strings.Join(parts, ", ")
 }
 
+// timings shows each address's phase durations, with DNS once.
 func (t *textWriter) timings(r *report.Report) {
-	tm := r.TimingsMS
-	if tm.DNS == nil && tm.Connect == nil && tm.TLS == nil && tm.Total == 0 {
+	if r.Kind == "cert" || len(r.Addresses) == 0 && r.DNS == nil {
 		return
 	}
-	t.heading("Timings (ms)")
-	t.table([]string{"DNS", "Connect", "TLS", "Total"},
-		[][]string{{msPtr(tm.DNS), msPtr(tm.Connect), msPtr(tm.TLS), ms(tm.Total)}},
-		nil, []tw.Align{tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight})
+	var dns *float64
+	if r.DNS != nil {
+		dns = r.DNS.DurationMS
+	}
+	if len(r.Addresses) == 1 && r.Addresses[0].Samples == nil {
+		a := r.Addresses[0]
+		t.heading("Timings (ms)")
+		header := []string{"DNS", "Connect", "TLS"}
+		row := []string{msPtr(dns), msPtr(a.TimingsMS.Connect), msPtr(a.TimingsMS.TLS)}
+		align := []tw.Align{tw.AlignRight, tw.AlignRight, tw.AlignRight}
+		if a.HTTP != nil {
+			header = append(header, "First byte")
+			row = append(row, msPtr(a.TimingsMS.TTFB))
+			align = append(align, tw.AlignRight)
+		}
+		t.table(header, [][]string{row}, nil, align)
+		return
+	}
+	if dns != nil {
+		t.heading("Timings (ms)")
+		t.line("  DNS " + ms(*dns))
+	}
 	t.addressTable(r)
 }
 
 // protocols shows what the enumeration found: one row per version, then
 // the accepted suites of each offered version with their grades.
 func (t *textWriter) protocols(r *report.Report) {
-	if len(r.Protocols) == 0 {
-		return
+	for _, g := range enumerationGroups(r) {
+		t.enumeration(g.e, g.addrs)
 	}
-	title := "Protocols"
-	if r.Scan != nil {
-		title = fmt.Sprintf("Protocols (enumerated on %s: %d connections, %s ms)", r.Scan.Address, r.Scan.Connections,
-			ms(r.Scan.DurationMS))
+}
+
+type enumGroup struct {
+	e     *report.Enumeration
+	addrs []string
+}
+
+// enumerationGroups lists the distinct enumerations, each with the
+// addresses that gave it: one table when every node is configured alike.
+func enumerationGroups(r *report.Report) []enumGroup {
+	var out []enumGroup
+	index := map[string]int{}
+	for _, a := range r.Addresses {
+		if a.Enumeration == nil || len(a.Enumeration.Protocols) == 0 {
+			continue
+		}
+		key := enumKey(a.Enumeration)
+		if i, ok := index[key]; ok {
+			out[i].addrs = append(out[i].addrs, a.Address)
+			continue
+		}
+		index[key] = len(out)
+		out = append(out, enumGroup{e: a.Enumeration, addrs: []string{a.Address}})
 	}
+	return out
+}
+
+// enumKey is what makes two enumerations alike: the versions, suites,
+// orders and groups found.
+func enumKey(e *report.Enumeration) string {
+	var b strings.Builder
+	for _, p := range e.Protocols {
+		fmt.Fprintf(&b, "%s:%v:%v:%v:", p.Version, boolWord(p.Offered), boolWord(p.ServerOrder), p.Groups)
+		for _, c := range p.Ciphers {
+			b.WriteString(c.Name + ",")
+		}
+		b.WriteString(";")
+	}
+	fmt.Fprintf(&b, "%v", e.Groups)
+	return b.String()
+}
+
+func boolWord(b *bool) string {
+	if b == nil {
+		return "?"
+	}
+	return strconv.FormatBool(*b)
+}
+
+func (t *textWriter) enumeration(e *report.Enumeration, addrs []string) {
+	title := fmt.Sprintf("Protocols (enumerated on %s: %d connections, %s ms)", strings.Join(addrs, ", "),
+		e.Connections, ms(e.DurationMS))
 	t.heading(title)
 	var rows [][]string
-	for _, p := range r.Protocols {
+	for _, p := range e.Protocols {
 		offered := "?"
 		if p.Offered != nil {
 			offered = map[bool]string{true: "yes", false: "no"}[*p.Offered]
@@ -660,7 +842,7 @@ func (t *textWriter) protocols(r *report.Report) {
 		rows = append(rows, []string{p.Version, offered, suites, order, note})
 	}
 	t.table([]string{"Version", "Offered", "Suites", "Order", "Groups / reason"}, rows, []int{4}, nil)
-	for _, p := range r.Protocols {
+	for _, p := range e.Protocols {
 		if len(p.Ciphers) == 0 {
 			continue
 		}
@@ -675,8 +857,8 @@ func (t *textWriter) protocols(r *report.Report) {
 		}
 		t.table([]string{"IANA name", "OpenSSL name", "Grade"}, rows, nil, nil)
 	}
-	if len(r.Groups) > 0 {
-		t.line("  Groups  " + strings.Join(r.Groups, ", "))
+	if len(e.Groups) > 0 {
+		t.line("  Groups  " + strings.Join(e.Groups, ", "))
 	}
 }
 
@@ -698,8 +880,8 @@ func (t *textWriter) addressTable(r *report.Report) {
 	var rows [][]string
 	for _, a := range r.Addresses {
 		leafFP := "-"
-		if len(a.ChainSHA256) > 0 {
-			leafFP = a.ChainSHA256[0]
+		if a.Chain != nil && len(a.Chain.SHA256) > 0 {
+			leafFP = a.Chain.SHA256[0]
 			if len(leafFP) > 16 {
 				leafFP = leafFP[:16] + "…"
 			}
@@ -709,10 +891,10 @@ func (t *textWriter) addressTable(r *report.Report) {
 			result = a.ErrorKind
 		}
 		if !sampled {
-			rows = append(rows, []string{a.Address, msPtr(a.ConnectMS), msPtr(a.TLSMS), leafFP, result})
+			rows = append(rows, []string{a.Address, msPtr(a.TimingsMS.Connect), msPtr(a.TimingsMS.TLS), leafFP, result})
 			continue
 		}
-		conn, hs, failed := msPtr(a.ConnectMS), msPtr(a.TLSMS), "0"
+		conn, hs, failed := msPtr(a.TimingsMS.Connect), msPtr(a.TimingsMS.TLS), "0"
 		if s := a.Samples; s != nil {
 			conn, hs = stats(s.Connect), stats(s.TLS)
 			failed = fmt.Sprintf("%d/%d", s.Failed, s.Rounds)

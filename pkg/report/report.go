@@ -9,7 +9,7 @@ import (
 )
 
 // SchemaVersion is the version of the JSON contract (docs/json.md).
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // Status is a check's verdict.
 type Status string
@@ -63,30 +63,119 @@ func (r Result) Category() string {
 	return c
 }
 
-// Report is the result of one probe.
+// Report is the result of one run: a probe of an endpoint, or certificate
+// files judged offline.
 type Report struct {
-	SchemaVersion int         `json:"schema_version"`
-	Tool          Tool        `json:"tool"`
-	Target        Target      `json:"target"`
-	Status        Status      `json:"status"`
-	StartedAt     time.Time   `json:"started_at"`
-	DurationMS    float64     `json:"duration_ms"`
-	Checks        []Result    `json:"checks"`
-	Summary       Summary     `json:"summary"`
-	DNS           DNS         `json:"dns"`
-	TimingsMS     Timings     `json:"timings_ms"`
-	Addresses     []Address   `json:"addresses"`
-	TLS           *TLS        `json:"tls"`
-	Certificates  []Cert      `json:"certificates"`
-	Chain         *Chain      `json:"chain"`
-	OCSP          *OCSP       `json:"ocsp"`
-	ClientAuth    *ClientAuth `json:"client_auth"`
-	// Protocols and Groups are what the enumeration found (of the first
-	// address enumerated); Scan says how it went.
+	SchemaVersion int  `json:"schema_version"`
+	Tool          Tool `json:"tool"`
+	// Kind is "probe" (an endpoint, with addresses) or "cert" (files).
+	Kind      string    `json:"kind"`
+	Target    Target    `json:"target"`
+	Sender    Sender    `json:"sender"`
+	Status    Status    `json:"status"`
+	StartedAt time.Time `json:"started_at"`
+	// DurationMS is how long wacheck itself ran, not what a sender waits.
+	DurationMS float64  `json:"duration_ms"`
+	Checks     []Result `json:"checks"`
+	Summary    Summary  `json:"summary"`
+	// DNS, Agreement and Common are null for files.
+	DNS       *DNS       `json:"dns"`
+	Agreement *Agreement `json:"agreement"`
+	Common    *Common    `json:"common"`
+	// Addresses holds everything each address served, in DNS order.
+	Addresses []Address `json:"addresses"`
+	// Files is the certificate files judged; null for a probe.
+	Files    *Files   `json:"files"`
+	Settings Settings `json:"settings"`
+}
+
+// Sender names the profile judged against.
+type Sender struct {
+	Key  string `json:"key"`
+	Name string `json:"name"`
+}
+
+// Agreement says which addresses agree: a load balancer with one bad node
+// fails only the deliveries that land on it.
+type Agreement struct {
+	// Agree is true when every address completed the handshake and served
+	// the same chain, TLS version, ALPN protocol and stapling.
+	Agree bool `json:"agree"`
+	// Working completed the strict handshake; Failing did not.
+	Working []string  `json:"working"`
+	Failing []Failing `json:"failing"`
+	// Chains groups the addresses by the chain they served.
+	Chains []ChainGroup `json:"chains"`
+}
+
+// Failing is an address a sender cannot get through to.
+type Failing struct {
+	Address   string `json:"address"`
+	ErrorKind string `json:"error_kind"`
+	Error     string `json:"error"`
+}
+
+// ChainGroup is one distinct chain and the addresses that serve it.
+type ChainGroup struct {
+	// ID is the chain's short fingerprint (Chain.ID).
+	ID        string   `json:"id"`
+	Addresses []string `json:"addresses"`
+	// LeafSubject names the leaf, "" when it did not parse.
+	LeafSubject string `json:"leaf_subject"`
+}
+
+// Common holds what is the same at every address that completed the
+// handshake; a field is "" (Leaf null) where they differ or none did.
+type Common struct {
+	TLSVersion string `json:"tls_version"`
+	Cipher     string `json:"cipher"`
+	Group      string `json:"group"`
+	ALPN       string `json:"alpn"`
+	ChainID    string `json:"chain_id"`
+	Leaf       *Leaf  `json:"leaf"`
+}
+
+// Served is a chain as served or given: its certificates, the chain's
+// analysis and the stapled OCSP response.
+type Served struct {
+	// Certificates are the certificates in the order served, PEM included.
+	Certificates []Cert `json:"certificates"`
+	// Chain is null when no certificate was served.
+	Chain *Chain `json:"chain"`
+	// OCSP is null when there was no chain to staple on, or (files) no
+	// --staple.
+	OCSP *OCSP `json:"ocsp"`
+}
+
+// Files are certificate files judged offline (wacheck cert).
+type Files struct {
+	Paths []string `json:"paths"`
+	// Name is the host name given with --name, "" when none.
+	Name string `json:"name"`
+	Served
+	// Staple is the --staple file, "" when none.
+	Staple string `json:"staple,omitempty"`
+	// Key is the --key file, "" when none.
+	Key string `json:"key,omitempty"`
+	// Fetched lists what --fetch-intermediates fetched, and from where.
+	Fetched []Fetched `json:"fetched"`
+}
+
+// Fetched is one AIA fetch.
+type Fetched struct {
+	URL     string `json:"url"`
+	Subject string `json:"subject,omitempty"`
+	Error   string `json:"error,omitempty"`
+}
+
+// Enumeration is what the enumeration of one address found.
+type Enumeration struct {
+	Connections int     `json:"connections"`
+	DurationMS  float64 `json:"duration_ms"`
+	// Error says why it stopped early; the lists may then be partial.
+	Error     string     `json:"error,omitempty"`
 	Protocols []Protocol `json:"protocols"`
 	Groups    []string   `json:"groups"`
-	Scan      *Scan      `json:"scan"`
-	Settings  Settings   `json:"settings"`
 }
 
 // Protocol is one protocol version as enumerated.
@@ -115,14 +204,6 @@ type Cipher struct {
 	OpenSSLName string `json:"openssl_name"`
 	// Grade is recommended, weak or insecure.
 	Grade string `json:"grade"`
-}
-
-// Scan describes the enumeration run.
-type Scan struct {
-	Address     string  `json:"address"`
-	Connections int     `json:"connections"`
-	DurationMS  float64 `json:"duration_ms"`
-	Error       string  `json:"error,omitempty"`
 }
 
 // Tool names the program that wrote the report.
@@ -158,42 +239,42 @@ type DNS struct {
 	Error      string   `json:"error,omitempty"`
 }
 
-// Timings are the phase durations of the probed address in milliseconds;
-// null where the phase did not complete.
-type Timings struct {
-	DNS     *float64 `json:"dns"`
-	Connect *float64 `json:"connect"`
-	TLS     *float64 `json:"tls"`
-	Total   float64  `json:"total"`
-}
-
-// Address is the outcome of connecting to one address.
+// Address is everything one address served and how it went.
 type Address struct {
-	Address          string   `json:"address"`
-	ConnectMS        *float64 `json:"connect_ms"`
-	TLSMS            *float64 `json:"tls_ms"`
-	Error            string   `json:"error,omitempty"`
-	ErrorKind        string   `json:"error_kind,omitempty"`
-	HandshakeAttempt bool     `json:"handshake_attempted"`
-	// TLSVersion and Cipher are what this address negotiated.
-	TLSVersion string `json:"tls_version,omitempty"`
-	Cipher     string `json:"cipher,omitempty"`
-	// ChainSHA256 are the SHA-256 fingerprints of the certificates this
-	// address served, in order: compare them across addresses.
-	ChainSHA256 []string `json:"chain_sha256"`
-	// Leaf summarises the leaf this address served, so that an address
-	// serving another certificate can be told apart; null when none.
-	Leaf *Leaf `json:"leaf"`
+	Address string `json:"address"`
+	// Error and ErrorKind say why a sender cannot get through (TCP or TLS).
+	Error            string `json:"error,omitempty"`
+	ErrorKind        string `json:"error_kind,omitempty"`
+	HandshakeAttempt bool   `json:"handshake_attempted"`
+	// TimingsMS are this address's phase durations.
+	TimingsMS AddressTimings `json:"timings_ms"`
 	// Samples summarise --samples rounds per phase; null with one round.
 	Samples *Samples `json:"samples"`
+	// TLS is what the strict handshake negotiated; null when it got that far.
+	TLS *TLS `json:"tls"`
+	Served
+	// Leaf summarises the leaf, so that an odd node is named at a glance.
+	Leaf *Leaf `json:"leaf"`
+	// ClientAuth is the server's CertificateRequest; null without a handshake.
+	ClientAuth *ClientAuth `json:"client_auth"`
+	// Enumeration is null when it did not run.
+	Enumeration *Enumeration `json:"enumeration"`
 	// NoSNI is the handshake made without SNI; null when none was made.
 	NoSNI *NoSNI `json:"no_sni"`
 	// HTTP is the request to a URL target's path; null when none was made.
 	HTTP *HTTP `json:"http"`
 }
 
-// Leaf summarises one address's leaf certificate; the full certificates of
-// the first address are in Report.Certificates.
+// AddressTimings are one address's phase durations in milliseconds, null
+// where the phase did not complete.
+type AddressTimings struct {
+	Connect *float64 `json:"connect"`
+	TLS     *float64 `json:"tls"`
+	// TTFB is the URL request's time to first byte.
+	TTFB *float64 `json:"ttfb"`
+}
+
+// Leaf summarises a leaf certificate.
 type Leaf struct {
 	Subject  string    `json:"subject"`
 	Issuer   string    `json:"issuer"`
@@ -279,10 +360,14 @@ type Chain struct {
 	Error string   `json:"error,omitempty"`
 	// Roots names the pool verified against.
 	Roots string `json:"roots"`
-	// Source says where the certificates came from: "handshake", or
+	// Source says where the certificates came from: "handshake",
 	// "enumeration" when the strict handshake failed and a TLS 1.0-1.2
-	// reply read by the enumeration carried them.
+	// reply read by the enumeration carried them, or "files".
 	Source string `json:"source"`
+	// SHA256 are the certificates' fingerprints in the order served;
+	// ID is a short fingerprint of the whole chain, to compare addresses.
+	SHA256 []string `json:"sha256"`
+	ID     string   `json:"id"`
 }
 
 // OCSP describes the stapled OCSP response.
@@ -323,8 +408,6 @@ type Settings struct {
 	Enumerate bool `json:"enumerate"`
 	// Concurrency bounds the enumeration's connections.
 	Concurrency int `json:"concurrency"`
-	// Sender is the webhook sender compared with ("meta").
-	Sender string `json:"sender"`
 }
 
 // Add appends results and keeps the summary and overall status in step.

@@ -9,5 +9,5 @@
 //
 // Scan enumerates a server; BuildClientHello and ParseServerFlight are the building blocks,
 // exported for tests and fuzzing. Registry is the IANA cipher-suite table with a grade for every
-// suite, and Senders lists what known webhook senders offer.
+// suite. What each webhook sender offers is in package profile.
 package tlshello

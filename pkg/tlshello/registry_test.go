@@ -121,34 +121,3 @@ func TestRegistryOpenSSLNames(t *testing.T) {
 		t.Errorf("only %d suites from openssl ciphers:\n%s", n, out)
 	}
 }
-
-func TestSenders(t *testing.T) {
-	meta, ok := Senders["meta"]
-	if !ok {
-		t.Fatal(`no "meta" sender`)
-	}
-	for _, id := range meta.Suites {
-		s, ok := LookupSuite(id)
-		if !ok {
-			t.Errorf("meta offers 0x%04X, not in the registry", id)
-		}
-		if s.Grade != Recommended {
-			t.Errorf("meta offers %s, graded %s", s.Name, s.Grade)
-		}
-	}
-	for _, tc := range []struct {
-		version, suite uint16
-		want           bool
-	}{
-		{VersionTLS12, 0xC02F, true},
-		{VersionTLS13, 0x1303, true},
-		{VersionTLS13, 0xC02F, false}, // a TLS 1.2 suite in TLS 1.3
-		{VersionTLS12, 0x1301, false}, // a TLS 1.3 suite in TLS 1.2
-		{VersionTLS11, 0xC02F, false}, // a version Meta does not speak
-		{VersionTLS12, 0xCCA8, false}, // a suite Meta does not offer
-	} {
-		if got := meta.Offers(tc.version, tc.suite); got != tc.want {
-			t.Errorf("meta.Offers(%s, %s) = %v", versionName(tc.version), SuiteName(tc.suite), got)
-		}
-	}
-}

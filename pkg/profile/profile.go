@@ -1,0 +1,214 @@
+// Package profile holds webhook senders as data: what each sender's TLS
+// client offers and expects, its client certificate, its deadlines and port
+// rules, and the few texts that differ by sender. The probe builds its
+// handshake from a profile and the checks judge against one; no check names a
+// particular sender. docs/senders.md gives every fact's source.
+package profile
+
+import (
+	"crypto/tls"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/wacheck/wacheck/pkg/tlshello"
+)
+
+// Profile is one webhook sender's client.
+type Profile struct {
+	// Key is the name used on the command line (--sender meta).
+	Key string
+	// Name is for people: "Meta (WhatsApp Cloud API)".
+	Name string
+	// Short is the sender's name inside a sentence: "Meta".
+	Short string
+
+	// MinVersion and MaxVersion bound the TLS versions the client offers.
+	MinVersion, MaxVersion uint16
+	// Suites12 are the TLS 1.2 suites the client offers, in its order.
+	Suites12 []uint16
+	// Suites13 are the TLS 1.3 suites it offers. Go offers all three in an
+	// order it chooses from the hardware (docs/senders.md).
+	Suites13 []uint16
+	// Groups are the key-exchange groups it offers, in order; it sends a
+	// key share for the first (Go adds a second share for a hybrid
+	// post-quantum group, which it may put first).
+	Groups []tls.CurveID
+	// SignatureAlgorithms are what it accepts from the server. Go's client
+	// cannot restrict them; the value documents the sender.
+	SignatureAlgorithms []tls.SignatureScheme
+	// ALPN is offered in the ClientHello.
+	ALPN []string
+	// SendsSNI is true when the client sends the host name as SNI.
+	SendsSNI bool
+	// FetchesAIA is true when the client fetches missing intermediates.
+	FetchesAIA bool
+
+	// ClientCert is the certificate the sender presents when a server asks
+	// for one (mTLS); nil when it has none.
+	ClientCert *ClientCert
+
+	// Deadlines are how long the sender waits; zero when not known.
+	Deadlines Deadlines
+	// Ports are the ports the sender delivers to; empty means any.
+	Ports []int
+	// SelfSignedRefused is the sender's own words on self-signed
+	// certificates, "" when it says nothing.
+	SelfSignedRefused string
+	// Latency is the sender's response-time guidance, with its source, ""
+	// when it gives none.
+	Latency string
+	// Retries says how long the sender retries failed deliveries, "" when
+	// not documented.
+	Retries string
+
+	// Facts lists what the profile says, each documented (with its
+	// source) or wacheck's strict assumption: `wacheck senders` prints
+	// them, docs/senders.md has the same rows.
+	Facts []Fact
+}
+
+// ClientCert is a sender's mTLS client certificate.
+type ClientCert struct {
+	// CommonName is the subject CN to check on the server.
+	CommonName string
+	// IssuerName names the CA that issues it now, as it appears in a
+	// CertificateRequest's list of acceptable CAs (matched without case).
+	IssuerMatch []string
+	// IssuerLabel is the issuing CA for people.
+	IssuerLabel string
+	// IssuerFile is the name the sender publishes the CA certificate as.
+	IssuerFile string
+	// IssuerURL is where the sender publishes it.
+	IssuerURL string
+	// Retired lists CAs that issued it before and no longer do, matched
+	// without case against acceptable-CA names.
+	Retired []RetiredCA
+}
+
+// RetiredCA is a CA a sender's client certificate used to chain to.
+type RetiredCA struct {
+	Match []string
+	// Until is when the last certificate it issued expired.
+	Until time.Time
+	Label string
+}
+
+// Deadlines are the sender's time limits.
+type Deadlines struct {
+	Connect   time.Duration
+	Handshake time.Duration
+	Response  time.Duration
+}
+
+// Fact is one row of what a profile says.
+type Fact struct {
+	Topic string
+	Value string
+	// Documented is true when the sender states it; false when it is
+	// wacheck's strict assumption.
+	Documented bool
+	Source     string
+}
+
+// Offers reports whether the client offers suite in version.
+func (p *Profile) Offers(version, suite uint16) bool {
+	if version < p.MinVersion || version > p.MaxVersion {
+		return false
+	}
+	if !slices.Contains(p.Suites12, suite) && !slices.Contains(p.Suites13, suite) {
+		return false
+	}
+	st, ok := tlshello.LookupSuite(suite)
+	return ok && st.MinVersion <= version && version <= st.MaxVersion
+}
+
+// Suites is every suite the client offers, TLS 1.3 ones first.
+func (p *Profile) Suites() []uint16 {
+	return append(slices.Clone(p.Suites13), p.Suites12...)
+}
+
+// ClientCertAccepted says whether a CertificateRequest's acceptable-CA
+// names would let the sender's client certificate through.
+func (p *Profile) ClientCertAccepted(cas []string) Acceptance {
+	if p.ClientCert == nil {
+		return NoClientCert
+	}
+	retired := false
+	for _, dn := range cas {
+		l := strings.ToLower(dn)
+		if matchAll(l, p.ClientCert.IssuerMatch) {
+			return Accepted
+		}
+		for _, r := range p.ClientCert.Retired {
+			if matchAll(l, r.Match) {
+				retired = true
+			}
+		}
+	}
+	if retired {
+		return RetiredOnly
+	}
+	return NotListed
+}
+
+func matchAll(s string, words []string) bool {
+	if len(words) == 0 {
+		return false
+	}
+	for _, w := range words {
+		if !strings.Contains(s, strings.ToLower(w)) {
+			return false
+		}
+	}
+	return true
+}
+
+// Acceptance is the outcome of ClientCertAccepted.
+type Acceptance int
+
+// Outcomes of ClientCertAccepted.
+const (
+	NotListed Acceptance = iota
+	Accepted
+	RetiredOnly
+	NoClientCert
+)
+
+// Default is the profile used without --sender.
+const Default = "meta"
+
+// Lookup returns the profile named key.
+func Lookup(key string) (*Profile, bool) {
+	for _, p := range All() {
+		if p.Key == key {
+			return p, true
+		}
+	}
+	return nil, false
+}
+
+// MustLookup returns the profile named key, or the default one.
+func MustLookup(key string) *Profile {
+	if p, ok := Lookup(key); ok {
+		return p
+	}
+	p, _ := Lookup(Default)
+	return p
+}
+
+// Keys lists the profiles' keys, sorted.
+func Keys() []string {
+	var out []string
+	for _, p := range All() {
+		out = append(out, p.Key)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// All lists every profile, the default first. Each call returns fresh
+// values, so a caller may change what it gets.
+func All() []*Profile {
+	return []*Profile{meta(), generic()}
+}

@@ -1,0 +1,100 @@
+package profile
+
+import (
+	"crypto/tls"
+	"testing"
+
+	"github.com/wacheck/wacheck/pkg/tlshello"
+)
+
+func TestProfilesOfferRecommendedSuites(t *testing.T) {
+	for _, p := range All() {
+		if p.Key == "" || p.Name == "" || p.Short == "" {
+			t.Errorf("%+v: key, name and short name are required", p)
+		}
+		if p.MinVersion < tls.VersionTLS12 || p.MaxVersion < p.MinVersion {
+			t.Errorf("%s: versions %x-%x", p.Key, p.MinVersion, p.MaxVersion)
+		}
+		for _, id := range p.Suites() {
+			s, ok := tlshello.LookupSuite(id)
+			if !ok {
+				t.Errorf("%s offers 0x%04X, not in the registry", p.Key, id)
+				continue
+			}
+			if s.Grade != tlshello.Recommended {
+				t.Errorf("%s offers %s, graded %s", p.Key, s.Name, s.Grade)
+			}
+		}
+		if len(p.Groups) == 0 || len(p.ALPN) == 0 {
+			t.Errorf("%s: no groups or ALPN", p.Key)
+		}
+		if len(p.Facts) == 0 {
+			t.Errorf("%s: no facts: say what is documented and what is assumed", p.Key)
+		}
+		for _, f := range p.Facts {
+			if f.Documented && f.Source == "" {
+				t.Errorf("%s: documented fact %q has no source", p.Key, f.Topic)
+			}
+		}
+	}
+}
+
+func TestOffers(t *testing.T) {
+	meta := MustLookup("meta")
+	for _, tc := range []struct {
+		version, suite uint16
+		want           bool
+	}{
+		{tlshello.VersionTLS12, 0xC02F, true},
+		{tlshello.VersionTLS13, 0x1303, true},
+		{tlshello.VersionTLS13, 0xC02F, false}, // a TLS 1.2 suite in TLS 1.3
+		{tlshello.VersionTLS12, 0x1301, false}, // a TLS 1.3 suite in TLS 1.2
+		{tlshello.VersionTLS11, 0xC02F, false}, // a version Meta does not speak
+		{tlshello.VersionTLS12, 0xCCA8, false}, // a suite Meta does not offer
+	} {
+		if got := meta.Offers(tc.version, tc.suite); got != tc.want {
+			t.Errorf("meta.Offers(%x, %s) = %v", tc.version, tlshello.SuiteName(tc.suite), got)
+		}
+	}
+	if !MustLookup("generic").Offers(tlshello.VersionTLS12, 0xCCA8) {
+		t.Error("generic should offer ECDHE-RSA-CHACHA20-POLY1305 (Mozilla intermediate)")
+	}
+}
+
+func TestClientCertAccepted(t *testing.T) {
+	meta := MustLookup("meta")
+	for _, tc := range []struct {
+		cas  []string
+		want Acceptance
+	}{
+		{[]string{"CN=Meta Outbound API CA 2025-12,O=Meta Platforms"}, Accepted},
+		{[]string{"CN=DigiCert High Assurance EV Root CA,OU=www.digicert.com,O=DigiCert Inc,C=US"}, RetiredOnly},
+		{[]string{"CN=DigiCert SHA2 High Assurance Server CA", "CN=meta outbound api ca"}, Accepted},
+		{[]string{"CN=Internal CA"}, NotListed},
+		{nil, NotListed},
+	} {
+		if got := meta.ClientCertAccepted(tc.cas); got != tc.want {
+			t.Errorf("%v: got %v, want %v", tc.cas, got, tc.want)
+		}
+	}
+	if got := MustLookup("generic").ClientCertAccepted([]string{"CN=x"}); got != NoClientCert {
+		t.Errorf("generic has no client certificate, got %v", got)
+	}
+}
+
+func TestLookup(t *testing.T) {
+	if _, ok := Lookup("nope"); ok {
+		t.Error("Lookup(nope) found something")
+	}
+	if MustLookup("nope").Key != Default {
+		t.Error("MustLookup of an unknown key should give the default")
+	}
+	if got := Keys(); len(got) != 2 || got[0] != "generic" || got[1] != "meta" {
+		t.Errorf("Keys() = %v", got)
+	}
+	// All returns fresh values: changing one must not change the next.
+	All()[0].Name = "changed"
+	if All()[0].Name == "changed" {
+		t.Error("All() shares its values")
+	}
+}
