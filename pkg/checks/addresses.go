@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
-
 )
 
 func isIPv6(addr string) bool {

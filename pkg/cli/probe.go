@@ -13,10 +13,10 @@ import (
 
 	"github.com/wacheck/wacheck/pkg/checks"
 	"github.com/wacheck/wacheck/pkg/probe"
+	"github.com/wacheck/wacheck/pkg/profile"
 	"github.com/wacheck/wacheck/pkg/render"
 	"github.com/wacheck/wacheck/pkg/report"
 	"github.com/wacheck/wacheck/pkg/target"
-	"github.com/wacheck/wacheck/pkg/profile"
 	"github.com/wacheck/wacheck/pkg/trust"
 	"github.com/wacheck/wacheck/pkg/wacheck"
 )
