@@ -10,8 +10,10 @@ import (
 	"time"
 
 	"github.com/wacheck/wacheck/internal/testpki"
+	"github.com/wacheck/wacheck/pkg/assemble"
 	"github.com/wacheck/wacheck/pkg/checks"
 	"github.com/wacheck/wacheck/pkg/probe"
+	"github.com/wacheck/wacheck/pkg/profile"
 	"github.com/wacheck/wacheck/pkg/render"
 	"github.com/wacheck/wacheck/pkg/report"
 	"github.com/wacheck/wacheck/pkg/target"
@@ -91,15 +93,16 @@ func BenchmarkProbe(b *testing.B) {
 	}
 
 	ev := probe.Run(ctx, cfg.Probe)
-	in := checks.Input{Evidence: ev, Roots: cfg.Roots, Thresholds: checks.DefaultThresholds(), Now: ev.StartedAt}
+	cx := checks.Context{Profile: profile.MustLookup(profile.Default), Roots: cfg.Roots,
+		Thresholds: checks.DefaultThresholds(), Now: ev.StartedAt}
 	b.Run("checks", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			checks.Report(in)
+			assemble.Probe(ev, cx)
 		}
 	})
 
-	rep := checks.Report(in)
+	rep := assemble.Probe(ev, cx)
 	b.Run("json", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {

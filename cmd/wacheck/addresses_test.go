@@ -26,7 +26,9 @@ type addrReport struct {
 	Addresses []struct {
 		Address     string   `json:"address"`
 		ErrorKind   string   `json:"error_kind"`
-		ChainSHA256 []string `json:"chain_sha256"`
+		Chain       *struct {
+			SHA256 []string `json:"sha256"`
+		} `json:"chain"`
 		Samples     *struct {
 			Rounds int `json:"rounds"`
 			TLS    *struct {
@@ -155,6 +157,89 @@ func TestDeadIPv6Address(t *testing.T) {
 	}
 	if got := r.statusAt("connect.agree", ""); got != "fail" {
 		t.Errorf("connect.agree = %s, want fail", got)
+	}
+}
+
+// TestRefusingAndHealthyAddress is the case the per-address report exists
+// for: the first address refuses, the second serves a verified chain. The
+// JSON and the text both show the healthy address's handshake, chain and
+// certificates, and name the broken address.
+func TestRefusingAndHealthyAddress(t *testing.T) {
+	now := time.Now()
+	c := testpki.NewChain(t, now)
+	root := c.WriteRootPEM(t, "")
+	leaf := c.Intermediate.Leaf(t, testpki.LeafOptions{Now: now, DNSNames: []string{"hooks.test"}})
+	port := testpki.FreePort(t, "127.0.0.1", "127.0.0.2")
+	testpki.StartTLSOn(t, net.JoinHostPort("127.0.0.2", strconv.Itoa(port)),
+		&tls.Config{Certificates: []tls.Certificate{leaf.TLSCertificate(c.Intermediate.DER)}, NextProtos: []string{"h2"}})
+	// Nothing listens on 127.0.0.1:port, listed first.
+	target := "hooks.test:" + strconv.Itoa(port)
+	pin := target + ":127.0.0.1,127.0.0.2"
+	res := runBinary(t, "probe", target, "--resolve", pin, "--ca-file", root, "--format", "json", "--timeout", "5s")
+	var r struct {
+		SchemaVersion int `json:"schema_version"`
+		Agreement     struct {
+			Agree   bool     `json:"agree"`
+			Working []string `json:"working"`
+			Failing []struct {
+				Address   string `json:"address"`
+				ErrorKind string `json:"error_kind"`
+			} `json:"failing"`
+		} `json:"agreement"`
+		Addresses []struct {
+			Address   string `json:"address"`
+			ErrorKind string `json:"error_kind"`
+			TLS       *struct {
+				Version string `json:"version"`
+			} `json:"tls"`
+			Certificates []struct {
+				Subject string `json:"subject"`
+				PEM     string `json:"pem"`
+			} `json:"certificates"`
+			Chain *struct {
+				Verified bool     `json:"verified"`
+				Path     []string `json:"path"`
+			} `json:"chain"`
+		} `json:"addresses"`
+	}
+	if err := json.Unmarshal([]byte(res.stdout), &r); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, res.stdout)
+	}
+	if r.SchemaVersion != 2 || len(r.Addresses) != 2 {
+		t.Fatalf("schema %d, %d addresses:\n%s", r.SchemaVersion, len(r.Addresses), res.stdout)
+	}
+	bad, good := r.Addresses[0], r.Addresses[1]
+	if bad.Address != "127.0.0.1" || bad.ErrorKind != "refused" || bad.TLS != nil || len(bad.Certificates) != 0 {
+		t.Errorf("refusing address = %+v", bad)
+	}
+	if good.Address != "127.0.0.2" || good.TLS == nil || good.TLS.Version != "TLS 1.3" || len(good.Certificates) != 2 ||
+		!strings.Contains(good.Certificates[0].PEM, "BEGIN CERTIFICATE") || good.Chain == nil || !good.Chain.Verified ||
+		len(good.Chain.Path) != 3 {
+		t.Errorf("healthy address = %+v", good)
+	}
+	if r.Agreement.Agree || len(r.Agreement.Working) != 1 || r.Agreement.Working[0] != "127.0.0.2" ||
+		len(r.Agreement.Failing) != 1 || r.Agreement.Failing[0].Address != "127.0.0.1" || r.Agreement.Failing[0].ErrorKind != "refused" {
+		t.Errorf("agreement = %+v", r.Agreement)
+	}
+	if got := res.json.statusAt("connect.tcp", "127.0.0.1"); got != "fail" {
+		t.Errorf("connect.tcp at 127.0.0.1 = %s", got)
+	}
+	if got := res.json.statusAt("chain.complete", "127.0.0.2"); got != "pass" {
+		t.Errorf("chain.complete at 127.0.0.2 = %s", got)
+	}
+	// No check blames the healthy address for the other's refusal.
+	for _, ch := range res.json.Checks {
+		if ch.Address == "127.0.0.2" && ch.Status == "fail" {
+			t.Errorf("%s fails at the healthy address: %s", ch.ID, ch.Detail)
+		}
+	}
+
+	text := runBinary(t, "probe", target, "--resolve", pin, "--ca-file", root, "--timeout", "5s")
+	for _, want := range []string{"Chain (2 certificates, leaf first; served by 127.0.0.2)", "hooks.test",
+		"127.0.0.1 (refused)", "Negotiated  TLS 1.3"} {
+		if !strings.Contains(text.stdout, want) {
+			t.Errorf("text output lacks %q:\n%s", want, text.stdout)
+		}
 	}
 }
 

@@ -49,10 +49,18 @@ type result struct {
 }
 
 type jsonReport struct {
-	Status string `json:"status"`
-	Checks []struct {
+	SchemaVersion int    `json:"schema_version"`
+	Status        string `json:"status"`
+	Checks        []struct {
 		ID, Status, Detail, Remediation, Address string
 	} `json:"checks"`
+	Addresses []jsonAddress `json:"addresses"`
+	// The first address's facts, copied by flatten.
+	jsonAddress `json:"-"`
+}
+
+// jsonAddress is what one address served (schema v2).
+type jsonAddress struct {
 	Certificates []struct {
 		Index   int    `json:"index"`
 		Subject string `json:"subject"`
@@ -64,6 +72,13 @@ type jsonReport struct {
 		Stapled bool   `json:"stapled"`
 		Status  string `json:"status"`
 	} `json:"ocsp"`
+}
+
+// flatten copies the first address's facts to the top.
+func (r *jsonReport) flatten() {
+	if len(r.Addresses) > 0 {
+		r.jsonAddress = r.Addresses[0]
+	}
 }
 
 func (r jsonReport) status(id string) string {
@@ -107,6 +122,7 @@ func runBinary(t *testing.T, args ...string) result {
 			if err := json.Unmarshal(stdout.Bytes(), &res.json); err != nil {
 				t.Fatalf("output is not JSON: %v\n%s", err, res.stdout)
 			}
+			res.json.flatten()
 		}
 	}
 	return res
