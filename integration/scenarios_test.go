@@ -3,8 +3,11 @@
 package integration
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -327,7 +330,7 @@ func (sc scenario) expected(server string, port int) map[string]string {
 // verify probes the scenario's endpoint twice, with --fail-on warn and
 // --fail-on fail, and checks every check's status, the overall status, both
 // exit codes and the scenario's own assertions.
-func (sc scenario) verify(t *testing.T, server string, port int, p *pki) {
+func (sc scenario) verify(t *testing.T, server string, port int, p *pki) *jsonReport {
 	if sc.confirm != nil {
 		sc.confirm(t, server, port, p)
 	}
@@ -387,6 +390,46 @@ func (sc scenario) verify(t *testing.T, server string, port int, p *pki) {
 	}
 	if sc.assert != nil {
 		sc.assert(t, server, r)
+	}
+	return r
+}
+
+// certAgrees runs `wacheck cert` on the file the server serves its chain
+// from and asserts that every chain.* and cert.* check has the status the
+// probe of that server gave: files and handshakes are judged alike.
+func certAgrees(t *testing.T, served string, p *pki, probed *jsonReport) {
+	t.Helper()
+	args := []string{"cert", served, "--name", "localhost", "--ca-file", p.rootFile, "--format", "json"}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, wacheckBin, args...)
+	cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	out, err := cmd.Output()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		t.Fatalf("wacheck %s: %v", strings.Join(args, " "), err)
+	}
+	var files jsonReport
+	if err := json.Unmarshal(out, &files); err != nil {
+		t.Fatalf("wacheck %s printed no JSON: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	validateSchema(t, &probeResult{args: args, stdout: out})
+	compared := 0
+	for _, c := range probed.Checks {
+		if cat, _, _ := strings.Cut(c.ID, "."); cat != "chain" && cat != "cert" {
+			continue
+		}
+		got, detail, ok := files.check(c.ID)
+		switch {
+		case !ok:
+			t.Errorf("wacheck cert %s: no %s", served, c.ID)
+		case got != c.Status:
+			t.Errorf("wacheck cert %s: %s is %s (%s), the probe said %s (%s)", served, c.ID, got, detail, c.Status, c.Detail)
+		}
+		compared++
+	}
+	if compared < 9 {
+		t.Errorf("compared %d chain.* and cert.* checks, want all 9", compared)
 	}
 }
 

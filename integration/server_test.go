@@ -387,7 +387,8 @@ func runServerTests(t *testing.T, server string, scs []scenario, start func(t *t
 	for _, s := range sites {
 		t.Run(s.Name, func(t *testing.T) {
 			t.Parallel()
-			s.sc.verify(t, server, s.Port, p)
+			r := s.sc.verify(t, server, s.Port, p)
+			certAgrees(t, s.Cert, p, r)
 		})
 	}
 }

@@ -76,6 +76,10 @@ func httpResponse(cx *Context, s *State) verdict {
 	what := fmt.Sprintf("GET %s answered %d %s over %s; first byte after %s", path, ex.StatusCode,
 		http.StatusText(ex.StatusCode), ex.Proto, ms(ttfb))
 	p := cx.Profile
+	if d := p.Deadlines.Response; d > 0 && ttfb >= d {
+		return fail("Answer the webhook at once (200) and do the work asynchronously (a queue or a background job)",
+			"%s: %s gives up after %s, so the delivery fails and is retried", what, p.Short, ms(d))
+	}
 	if ttfb >= time.Second {
 		guidance := "Webhook senders expect an answer within a second or two"
 		if p.Latency != "" {
