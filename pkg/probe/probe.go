@@ -77,8 +77,9 @@ type Client struct {
 	// CipherSuites are the TLS 1.2 suites, in order (Go orders them by
 	// its own rules and always offers all TLS 1.3 suites).
 	CipherSuites []uint16
-	// CurvePreferences are the groups, in order; Go sends a key share for
-	// the first (and for X25519 beside a hybrid post-quantum group).
+	// CurvePreferences are the groups offered. Go filters its own ordered
+	// list by them (their order here is ignored) and sends key shares for
+	// its first choice, plus X25519 beside a hybrid post-quantum group.
 	CurvePreferences []tls.CurveID
 	ALPN             []string
 	// NoSNI is true for a sender that sends no SNI.

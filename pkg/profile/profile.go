@@ -25,17 +25,19 @@ type Profile struct {
 
 	// MinVersion and MaxVersion bound the TLS versions the client offers.
 	MinVersion, MaxVersion uint16
-	// Suites12 are the TLS 1.2 suites the client offers, in its order.
+	// Suites12 are the TLS 1.2 suites the client offers, in its order. Go
+	// takes them as a set and orders them itself: AES-GCM first on a CPU
+	// with AES-GCM hardware, ChaCha20-Poly1305 first otherwise.
 	Suites12 []uint16
-	// Suites13 are the TLS 1.3 suites it offers. Go offers all three in an
-	// order it chooses from the hardware (docs/senders.md).
+	// Suites13 are the TLS 1.3 suites it offers. Go always offers all three,
+	// in the same hardware-dependent order (docs/senders.md).
 	Suites13 []uint16
-	// Groups are the key-exchange groups it offers, in order; it sends a
-	// key share for the first (Go adds a second share for a hybrid
-	// post-quantum group, which it may put first).
+	// Groups are the key-exchange groups it offers, in Go's order (Go takes
+	// them as a set and orders them itself, hybrid post-quantum groups
+	// first). KeyShares says which it sends key shares for.
 	Groups []tls.CurveID
-	// SignatureAlgorithms are what it accepts from the server. Go's client
-	// cannot restrict them; the value documents the sender.
+	// SignatureAlgorithms are what it accepts from the server, in the order
+	// sent. Go's client cannot restrict them; the value documents the sender.
 	SignatureAlgorithms []tls.SignatureScheme
 	// ALPN is offered in the ClientHello.
 	ALPN []string
@@ -121,6 +123,29 @@ func (p *Profile) Offers(version, suite uint16) bool {
 	}
 	st, ok := tlshello.LookupSuite(suite)
 	return ok && st.MinVersion <= version && version <= st.MaxVersion
+}
+
+// hybridClassical is the classical group inside each hybrid post-quantum
+// group, for which Go sends a second key share.
+var hybridClassical = map[tls.CurveID]tls.CurveID{
+	tls.X25519MLKEM768:     tls.X25519,
+	tls.SecP256r1MLKEM768:  tls.CurveP256,
+	tls.SecP384r1MLKEM1024: tls.CurveP384,
+}
+
+// KeyShares are the groups a TLS 1.3 ClientHello carries key shares for,
+// as Go 1.26 builds it: the first group and, when that is a hybrid
+// post-quantum group, its classical part too if Groups lists it (a server
+// without the hybrid then needs no HelloRetryRequest).
+func (p *Profile) KeyShares() []tls.CurveID {
+	if len(p.Groups) == 0 || p.MaxVersion < tls.VersionTLS13 {
+		return nil
+	}
+	out := []tls.CurveID{p.Groups[0]}
+	if c, ok := hybridClassical[p.Groups[0]]; ok && slices.Contains(p.Groups, c) {
+		out = append(out, c)
+	}
+	return out
 }
 
 // Suites is every suite the client offers, TLS 1.3 ones first.

@@ -2,6 +2,7 @@ package profile
 
 import (
 	"crypto/tls"
+	"slices"
 	"testing"
 
 	"github.com/wacheck/wacheck/pkg/tlshello"
@@ -96,5 +97,70 @@ func TestLookup(t *testing.T) {
 	All()[0].Name = "changed"
 	if All()[0].Name == "changed" {
 		t.Error("All() shares its values")
+	}
+}
+
+// goGroupOrder and goSuiteOrder are Go 1.26's own preference orders
+// (crypto/tls defaults.go and cipher_suites.go, AES-GCM hardware): Go takes
+// a profile's lists as sets and puts them on the wire in these orders, so a
+// profile lists them the same way.
+var (
+	goGroupOrder = []tls.CurveID{tls.X25519MLKEM768, tls.SecP256r1MLKEM768, tls.SecP384r1MLKEM1024,
+		tls.X25519, tls.CurveP256, tls.CurveP384, tls.CurveP521}
+	goSuiteOrder = []uint16{
+		tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+		tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+		tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+		tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,
+		tls.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA, tls.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA,
+	}
+	goSuite13Order = []uint16{tls.TLS_AES_128_GCM_SHA256, tls.TLS_AES_256_GCM_SHA384, tls.TLS_CHACHA20_POLY1305_SHA256}
+)
+
+// inOrder reports whether every element of list appears in order, and
+// whether all of them are known to order.
+func inOrder[T comparable](list, order []T) bool {
+	last := -1
+	for _, x := range list {
+		i := slices.Index(order, x)
+		if i <= last {
+			return false
+		}
+		last = i
+	}
+	return true
+}
+
+func TestListsAreInGoOrder(t *testing.T) {
+	for _, p := range All() {
+		if !inOrder(p.Groups, goGroupOrder) {
+			t.Errorf("%s: groups %v are not in Go's order %v", p.Key, p.Groups, goGroupOrder)
+		}
+		if !inOrder(p.Suites12, goSuiteOrder) {
+			t.Errorf("%s: TLS 1.2 suites are not in Go's order", p.Key)
+		}
+		if !slices.Equal(p.Suites13, goSuite13Order) {
+			t.Errorf("%s: Go always offers the three TLS 1.3 suites, got %v", p.Key, p.Suites13)
+		}
+	}
+}
+
+func TestKeyShares(t *testing.T) {
+	for _, tc := range []struct {
+		groups []tls.CurveID
+		max    uint16
+		want   []tls.CurveID
+	}{
+		{[]tls.CurveID{tls.X25519MLKEM768, tls.X25519, tls.CurveP256}, tls.VersionTLS13, []tls.CurveID{tls.X25519MLKEM768, tls.X25519}},
+		{[]tls.CurveID{tls.X25519MLKEM768, tls.CurveP256}, tls.VersionTLS13, []tls.CurveID{tls.X25519MLKEM768}},
+		{[]tls.CurveID{tls.SecP256r1MLKEM768, tls.CurveP256}, tls.VersionTLS13, []tls.CurveID{tls.SecP256r1MLKEM768, tls.CurveP256}},
+		{[]tls.CurveID{tls.X25519, tls.CurveP256}, tls.VersionTLS13, []tls.CurveID{tls.X25519}},
+		{[]tls.CurveID{tls.X25519}, tls.VersionTLS12, nil},
+		{nil, tls.VersionTLS13, nil},
+	} {
+		p := &Profile{Groups: tc.groups, MaxVersion: tc.max}
+		if got := p.KeyShares(); !slices.Equal(got, tc.want) {
+			t.Errorf("%v up to %x: key shares %v, want %v", tc.groups, tc.max, got, tc.want)
+		}
 	}
 }
