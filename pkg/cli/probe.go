@@ -50,6 +50,8 @@ type ProbeOptions struct {
 	Concurrency int
 	// Sender is the webhook sender the cipher checks compare with (--sender).
 	Sender string
+	// SaveChain is a file to write the chain served to (--save-chain), "" for none.
+	SaveChain string
 }
 
 // maxConcurrency bounds --concurrency: a probe, not a load test.
@@ -113,6 +115,7 @@ an IP is never sent as SNI) or an https:// URL. The port defaults to 443.`,
 	fl.StringVar(&f.resolver, "resolver", "", "ask this DNS server (IP[:PORT]) instead of the system resolver")
 	fl.BoolVar(&opts.Enumerate, "enumerate", true, "enumerate every protocol version and cipher suite the server accepts")
 	fl.IntVar(&opts.Concurrency, "concurrency", probe.DefaultConcurrency, "most connections the enumeration opens at once")
+	fl.StringVar(&opts.SaveChain, "save-chain", "", "write the chain the first address served to this file (PEM, in served order)")
 	fl.StringVar(&opts.Sender, "sender", profile.Default, "webhook sender whose client to act as and judge by: "+strings.Join(senderNames(), ", ")+" (wacheck senders)")
 	fl.BoolVar(&opts.NoColor, "no-color", false, "disable colour (also NO_COLOR=1)")
 	fl.BoolVarP(&opts.Verbose, "verbose", "v", false, "show the details of passing checks too")
@@ -137,15 +140,11 @@ func (o *ProbeOptions) complete(arg string, f probeFlags) error {
 		return &UsageError{Err: err, Hint: te.Hint}
 	}
 	o.Target = t
-	switch o.Format {
-	case "text", "json":
-	default:
-		return usageErrorf("use --format text or --format json", "invalid --format %q", o.Format)
+	if err := checkFormat(o.Format); err != nil {
+		return err
 	}
-	switch o.FailOn {
-	case "fail", "warn", "never":
-	default:
-		return usageErrorf("use --fail-on fail, warn or never", "invalid --fail-on %q", o.FailOn)
+	if err := checkFailOn(o.FailOn); err != nil {
+		return err
 	}
 	if o.Timeout <= 0 {
 		return usageErrorf("e.g. --timeout 10s", "--timeout must be positive, got %s", o.Timeout)
@@ -162,8 +161,8 @@ func (o *ProbeOptions) complete(arg string, f probeFlags) error {
 	if o.Concurrency < 1 || o.Concurrency > maxConcurrency {
 		return usageErrorf(fmt.Sprintf("e.g. --concurrency 8 (at most %d)", maxConcurrency), "--concurrency must be from 1 to %d, got %d", maxConcurrency, o.Concurrency)
 	}
-	if _, ok := profile.Lookup(o.Sender); !ok {
-		return usageErrorf("known senders: "+strings.Join(senderNames(), ", "), "unknown --sender %q", o.Sender)
+	if err := checkSender(o.Sender); err != nil {
+		return err
 	}
 	if f.address != "" {
 		a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(f.address, "["), "]"))
@@ -180,30 +179,11 @@ func (o *ProbeOptions) complete(arg string, f probeFlags) error {
 		}
 		o.ResolverAddr = addr
 	}
-	if f.expiryWarnDay < 0 {
-		return usageErrorf("e.g. --expiry-warn 30", "--expiry-warn must not be negative")
+	if o.Thresholds.ExpiryWarn, err = expiryWarn(f.expiryWarnDay); err != nil {
+		return err
 	}
-	o.Thresholds.ExpiryWarn = time.Duration(f.expiryWarnDay) * 24 * time.Hour
-
-	switch {
-	case f.caFile != "" && f.trustStore != "mozilla":
-		return usageErrorf("--ca-file replaces the root store; drop --trust", "--ca-file and --trust cannot be combined")
-	case f.caFile != "":
-		s, err := trust.FromFile(f.caFile)
-		if err != nil {
-			return usageErrorf("give a PEM file of CA certificates, as for curl --cacert", "--ca-file: %v", err)
-		}
-		o.Roots = s
-	case f.trustStore == "mozilla":
-		o.Roots = trust.Mozilla()
-	case f.trustStore == "system":
-		s, err := trust.System()
-		if err != nil {
-			return usageErrorf("use --trust mozilla or --ca-file", "--trust system: %v", err)
-		}
-		o.Roots = s
-	default:
-		return usageErrorf("use --trust mozilla or --trust system", "invalid --trust %q", f.trustStore)
+	if o.Roots, err = loadRoots(f.caFile, f.trustStore); err != nil {
+		return err
 	}
 
 	o.Pinned = map[string][]netip.Addr{}
@@ -315,6 +295,11 @@ func runProbe(ctx context.Context, o *ProbeOptions) error {
 	}
 	if err != nil {
 		return &RuntimeError{Err: fmt.Errorf("writing the report: %w", err)}
+	}
+	if o.SaveChain != "" {
+		if err := saveServedChain(rep, o.SaveChain); err != nil {
+			return err
+		}
 	}
 	if ctx.Err() != nil {
 		return &RuntimeError{Err: fmt.Errorf("probe %s: interrupted", o.Target.HostPort())}

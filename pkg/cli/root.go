@@ -49,6 +49,8 @@ explicit root store) and says what would make deliveries fail, and how to fix it
 		return &UsageError{Err: err, Hint: "run '" + c.CommandPath() + " --help' for usage"}
 	})
 	root.AddCommand(newProbeCmd(ios, nil))
+	root.AddCommand(newCertCmd(ios, nil))
+	root.AddCommand(newSendersCmd(ios, nil))
 	root.AddCommand(newVersionCmd(ios))
 	root.SetUsageTemplate(root.UsageTemplate() + "\n" + exitCodesHelp + "\n")
 	return root
