@@ -39,13 +39,13 @@ func chainComplete(cx *Context, s *State) verdict {
 	a := s.chain
 	switch {
 	case a.verified:
-		return pass("%d certificate(s) served; path %s", len(a.certs), pathWords(a.chain))
+		return pass("%d certificate(s) %s; path %s", len(a.certs), servedWord(s), pathWords(a.chain))
 	case len(a.path) == 1 && a.topSelfSigned:
 		return skip("the certificate is self-signed: there is no chain to complete (see chain.trusted)")
 	case a.topSelfSigned || a.anchor != nil:
 		// The served certificates reach a root: complete, though maybe
 		// not trusted (chain.trusted says).
-		return pass("the served certificates lead from the leaf to %s", name(a.top))
+		return pass("the %s certificates lead from the leaf to %s", servedWord(s), name(a.top))
 	}
 	top := a.top
 	missing := issuerName(top)
@@ -57,10 +57,15 @@ func chainComplete(cx *Context, s *State) verdict {
 	if len(top.IssuingCertificateURL) > 0 {
 		aia = "points to it at " + strings.Join(top.IssuingCertificateURL, ", ")
 	}
-	return fail(fullchainFix,
-		"the server did not send the certificate of %s, which issued %s; %s's AIA %s. Browsers fetch it, "+
+	fix := fullchainFix
+	if s.Chain.Source == "files" {
+		fix += "; `wacheck cert --fix --fetch-intermediates FILE -o fullchain.pem` (or `--bundle` with the CA's " +
+			"intermediates) writes it"
+	}
+	return fail(fix,
+		"%s the certificate of %s, which issued %s; %s's AIA %s. Browsers fetch it, "+
 			"webhook senders do not: their handshake fails (\"unable to get local issuer certificate\")",
-		missing, where, where, aia)
+		notSent(s), missing, where, where, aia)
 }
 
 func pathWords(chain []*x509.Certificate) string {
@@ -93,7 +98,7 @@ func chainTrusted(cx *Context, s *State) verdict {
 			"the chain reaches %s in %s but does not verify: %v", name(a.anchor), roots, a.verifyErr)
 	}
 	return skip("cannot judge trust: the chain is incomplete (see chain.complete); its next issuer, %s, "+
-		"is neither served nor in %s", issuerName(a.top), roots)
+		"is neither %s nor in %s", issuerName(a.top), servedWord(s), roots)
 }
 
 func verifyHint(err error) string {
@@ -139,7 +144,7 @@ func chainOrder(cx *Context, s *State) verdict {
 	}
 	return warn("Order the PEM file leaf first, then the intermediate that issued it, and so on: "+
 		"`cat leaf.pem intermediate.pem > fullchain.pem`; strict clients reject out-of-order chains",
-		"served order: %s; issuing order is #%s", strings.Join(served, ", "), strings.Join(issuing, " → #"))
+		"%s order: %s; issuing order is #%s", servedWord(s), strings.Join(served, ", "), strings.Join(issuing, " → #"))
 }
 
 func certLabel(s served) string {
@@ -168,14 +173,14 @@ func chainExtra(cx *Context, s *State) verdict {
 	if len(unrelated) > 0 {
 		return warn("Remove certificates that are not on the leaf's issuing path from the served chain file "+
 			"(ssl_certificate / SSLCertificateFile): they slow every handshake and confuse strict clients",
-			"%d certificate(s) served that are not on the leaf's issuing path: %s",
-			len(unrelated), strings.Join(unrelated, ", "))
+			"%d certificate(s) %s that are not on the leaf's issuing path: %s",
+			len(unrelated), servedWord(s), strings.Join(unrelated, ", "))
 	}
 	if rootSent {
-		return info("the root %s is served too; clients use their own copy, so it only adds %d bytes to "+
+		return info("the root %s is "+servedWord(s)+" too; clients use their own copy, so it only adds %d bytes to "+
 			"every handshake (remove it from the chain file)", name(a.top), len(a.certs[a.path[len(a.path)-1]].raw))
 	}
-	return pass("only the leaf and its intermediates are served")
+	return pass("only the leaf and its intermediates are %s", servedWord(s))
 }
 
 // judged lists the certificates the per-certificate checks look at: all
@@ -250,7 +255,7 @@ func certValidity(cx *Context, s *State) verdict {
 		return fail("Check the server's clock (timedatectl; enable NTP) and the CA's; wait until the "+
 			"certificate's notBefore or reissue it", "%s", strings.Join(early, "; "))
 	}
-	return pass("every served certificate is within its validity period")
+	return pass("every %s certificate is within its validity period", servedWord(s))
 }
 
 func certHostname(cx *Context, s *State) verdict {
@@ -382,4 +387,20 @@ func certbotName(s *State) string {
 		return s.chain.leaf.DNSNames[0]
 	}
 	return "NAME"
+}
+
+// servedWord is "served" for a handshake's certificates, "given" for files.
+func servedWord(s *State) string {
+	if s.Chain != nil && s.Chain.Source == "files" {
+		return "given"
+	}
+	return "served"
+}
+
+// notSent says a certificate is missing, in the words of the source.
+func notSent(s *State) string {
+	if s.Chain != nil && s.Chain.Source == "files" {
+		return "the files do not include"
+	}
+	return "the server did not send"
 }
