@@ -7,9 +7,13 @@
 package render
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"reflect"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/wacheck/wacheck/pkg/report"
 )
@@ -20,12 +24,43 @@ import (
 // certificates after a refused connection, say) is written as []. r itself is
 // not modified.
 func JSON(w io.Writer, r *report.Report) error {
-	enc := json.NewEncoder(w)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
 	// Details and remediations quote config such as "<VirtualHost>"; keep
 	// them readable rather than \u003c-escaped.
 	enc.SetEscapeHTML(false)
-	return enc.Encode(normalize(r))
+	if err := enc.Encode(normalize(r)); err != nil {
+		return err
+	}
+	_, err := w.Write(escapeInvisible(buf.Bytes()))
+	return err
+}
+
+// escapeInvisible writes DEL, C1 controls and bidirectional controls, which
+// encoding/json leaves as they are, as \u escapes. Outside strings JSON is
+// ASCII, so they can only be inside one; escaped they decode to the same
+// text but can neither drive the terminal the JSON is printed on nor
+// reorder what is read in a ticket. (encoding/json already escapes C0
+// controls, U+2028 and U+2029, and replaces bytes that are not UTF-8.)
+func escapeInvisible(b []byte) []byte {
+	var out []byte // nil until something needs escaping
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == 0x7f || r >= 0x80 && r < 0xa0 || unicode.Is(unicode.Bidi_Control, r) {
+			if out == nil {
+				out = append(make([]byte, 0, len(b)+32), b[:i]...)
+			}
+			out = fmt.Appendf(out, `\u%04x`, r)
+		} else if out != nil {
+			out = append(out, b[i:i+size]...)
+		}
+		i += size
+	}
+	if out == nil {
+		return b
+	}
+	return out
 }
 
 // normalize returns a copy of r in which every nil slice is empty, so that

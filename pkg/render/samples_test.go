@@ -1,326 +1,440 @@
 package render
 
 import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"sync"
+	"testing"
+	"testing/cryptotest"
 	"time"
 
+	"golang.org/x/crypto/ocsp"
+
+	"github.com/wacheck/wacheck/internal/testpki"
+	"github.com/wacheck/wacheck/pkg/assemble"
+	"github.com/wacheck/wacheck/pkg/checks"
+	"github.com/wacheck/wacheck/pkg/probe"
+	"github.com/wacheck/wacheck/pkg/profile"
 	"github.com/wacheck/wacheck/pkg/report"
+	"github.com/wacheck/wacheck/pkg/subject"
+	"github.com/wacheck/wacheck/pkg/target"
+	"github.com/wacheck/wacheck/pkg/trust"
 )
 
-// The sample reports are built by hand, as the probe and checks would, with
-// fixed times so the golden files are stable.
+// The sample reports are real: each comes from probing loopback servers with
+// the probe, the checks and the builder wacheck itself runs (probe.Run, then
+// assemble.Probe, as wacheck.Probe does), or from judging certificate files
+// (assemble.Files). Only what would make the golden files change from run to
+// run is fixed:
+//
+//   - the certificates are generated from a fixed random seed
+//     (testing/cryptotest), so their fingerprints and PEM are the same on
+//     every run of one Go release; a Go release that changes how crypto
+//     uses randomness changes them, and -update refreshes them;
+//   - the clock is fixed at started, and steadyTimes gives every phase the
+//     probe completed a fixed duration before the checks judge it, so the
+//     timing checks and the timings shown agree;
+//   - the names resolve, through a stub resolver, to documentation
+//     addresses (RFC 5737, RFC 3849) on the ports a sender would use, and
+//     the probe's dialer routes each of those to a loopback server (or to a
+//     closed loopback port), so the report never shows the ports the test
+//     servers happened to get.
 
 var (
 	started = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	tool    = report.Tool{Name: "wacheck", Version: "0.1.0"}
 )
 
-func f(v float64) *float64 { return &v }
-
-func at(s string) *time.Time {
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		panic(err)
-	}
-	return &t
-}
-
-// samples are the reports every renderer test runs over, by golden name.
-func samples() []struct {
+type sample struct {
 	name string
 	r    *report.Report
-} {
-	return []struct {
-		name string
-		r    *report.Report
-	}{
-		{"healthy", healthy()},
-		{"incomplete-chain", incompleteChain()},
-		{"refused", refused()},
-		{"mtls", mtlsRequested()},
-		{"load-balancer", loadBalancer()},
-	}
 }
 
-const (
-	rootDN   = "CN=Example Root CA R1,O=Example Trust,C=US"
-	issuerDN = "CN=Example TLS Issuing CA G2,O=Example Trust,C=US"
-	fakePEM  = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUExampleOnlyNotARealCertificate0wCgYIKoZIzj0E\n-----END CERTIFICATE-----\n"
+var (
+	samplesOnce  sync.Once
+	sampleList   []sample
+	samplesError string
 )
 
-func leaf(host string, notAfter time.Time, daysLeft int) report.Cert {
-	return report.Cert{
-		Index:              0,
-		Subject:            "CN=" + host,
-		Issuer:             issuerDN,
-		Serial:             "04a1b2c3d4e5f60718293a4b5c6d7e8f",
-		NotBefore:          notAfter.AddDate(0, 0, -90),
-		NotAfter:           notAfter,
-		DaysLeft:           daysLeft,
-		SANs:               []string{host},
-		Key:                "ECDSA P-256",
-		SignatureAlgorithm: "SHA256-RSA",
-		OCSPServers:        []string{"http://ocsp.example-trust.test"},
-		IssuingCertURLs:    []string{"http://crt.example-trust.test/g2.der"},
-		SHA256:             "3f1c5e0a9b7d2c4e6f8a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e",
-		PEM:                fakePEM,
-	}
-}
-
-func intermediate() report.Cert {
-	return report.Cert{
-		Index:              1,
-		Subject:            issuerDN,
-		Issuer:             rootDN,
-		Serial:             "0a0b0c0d0e0f10111213141516171819",
-		NotBefore:          time.Date(2024, 3, 13, 0, 0, 0, 0, time.UTC),
-		NotAfter:           time.Date(2027, 3, 12, 23, 59, 59, 0, time.UTC),
-		DaysLeft:           741,
-		Key:                "RSA 2048",
-		SignatureAlgorithm: "SHA256-RSA",
-		IsCA:               true,
-		OCSPServers:        []string{"http://ocsp.example-trust.test/root"},
-		IssuingCertURLs:    []string{"http://crt.example-trust.test/r1.der"},
-		SHA256:             "9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b1a0f9e8d",
-		PEM:                fakePEM,
-	}
-}
-
-func settings() report.Settings {
-	return report.Settings{TimeoutMS: 10000, Roots: "mozilla", FailOn: "warn"}
-}
-
-func base(tg report.Target) *report.Report {
-	return &report.Report{
-		SchemaVersion: report.SchemaVersion,
-		Tool:          tool,
-		Target:        tg,
-		StartedAt:     started,
-		Settings:      settings(),
-	}
-}
-
-func yes(b bool) *bool { return &b }
-
-// modernProtocols is what the enumeration finds on a server with the
-// configuration users copy: TLS 1.2 and 1.3, ECDHE with AEAD.
-func modernProtocols(r *report.Report) {
-	r.Scan = &report.Scan{Address: r.Addresses[0].Address, Connections: 31, DurationMS: 94.2}
-	no := func(v, reason string) report.Protocol {
-		return report.Protocol{Version: v, Offered: yes(false), Reason: reason, Ciphers: []report.Cipher{}, Groups: []string{}}
-	}
-	r.Protocols = []report.Protocol{
-		no("SSLv3", "handshake_failure alert"), no("TLS 1.0", "protocol_version alert"), no("TLS 1.1", "protocol_version alert"),
-		{Version: "TLS 1.2", Offered: yes(true), ServerOrder: yes(true), Groups: []string{"x25519", "secp256r1"},
-			Ciphers: []report.Cipher{
-				{Name: "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", OpenSSLName: "ECDHE-ECDSA-AES128-GCM-SHA256", Grade: "recommended"},
-				{Name: "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", OpenSSLName: "ECDHE-ECDSA-AES256-GCM-SHA384", Grade: "recommended"},
-				{Name: "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA", OpenSSLName: "ECDHE-ECDSA-AES128-SHA", Grade: "weak"},
-			}},
-		{Version: "TLS 1.3", Offered: yes(true), Groups: []string{"x25519", "secp256r1", "X25519MLKEM768"},
-			Ciphers: []report.Cipher{
-				{Name: "TLS_AES_128_GCM_SHA256", OpenSSLName: "TLS_AES_128_GCM_SHA256", Grade: "recommended"},
-				{Name: "TLS_AES_256_GCM_SHA384", OpenSSLName: "TLS_AES_256_GCM_SHA384", Grade: "recommended"},
-				{Name: "TLS_CHACHA20_POLY1305_SHA256", OpenSSLName: "TLS_CHACHA20_POLY1305_SHA256", Grade: "recommended"},
-			}},
-	}
-	r.Groups = []string{"x25519", "secp256r1", "X25519MLKEM768"}
-}
-
-func healthy() *report.Report {
-	r := base(report.Target{
-		Input: "https://api.example.com/webhooks/whatsapp",
-		Host:  "api.example.com", Port: 443, SNI: "api.example.com",
-		Path: "/webhooks/whatsapp",
+// samples are the reports every renderer test runs over, by golden name.
+// They are built once per test binary (the probes take a moment); each call
+// returns fresh copies, so that a test may edit its own.
+func samples(t *testing.T) []sample {
+	t.Helper()
+	samplesOnce.Do(func() {
+		// Should building fail (t.Fatal), the error stays set and the
+		// other tests fail at once rather than build again.
+		samplesError = "building the sample reports failed (see the first test that needed them)"
+		sampleList = buildSamples(t)
+		samplesError = ""
 	})
-	r.DurationMS = 118.6
-	r.DNS = report.DNS{Resolver: "system", Addresses: []string{"203.0.113.10"}, DurationMS: f(12.4)}
-	r.TimingsMS = report.Timings{DNS: f(12.4), Connect: f(31.2), TLS: f(64.8), Total: 108.4}
-	r.Addresses = []report.Address{{Address: "203.0.113.10", ConnectMS: f(31.2), TLSMS: f(64.8), HandshakeAttempt: true}}
-	r.TLS = &report.TLS{Version: "TLS 1.3", Cipher: "TLS_AES_128_GCM_SHA256", Group: "X25519",
-		ALPN: "http/1.1", OfferedALPN: []string{"http/1.1"}, SNI: "api.example.com"}
-	r.Certificates = []report.Cert{leaf("api.example.com", time.Date(2025, 5, 1, 23, 59, 59, 0, time.UTC), 61), intermediate()}
-	r.Chain = &report.Chain{Verified: true, Path: []string{"CN=api.example.com", issuerDN, rootDN}, Roots: "mozilla", Source: "handshake"}
-	modernProtocols(r)
-	r.OCSP = &report.OCSP{
-		Stapled: true, Status: "good",
-		ThisUpdate: at("2025-02-28T00:00:00Z"), NextUpdate: at("2025-03-07T00:00:00Z"),
-		Serial: "04a1b2c3d4e5f60718293a4b5c6d7e8f", Responder: "CN=Example TLS Issuing CA G2 OCSP Responder",
-		Verified: true, ResponderURLs: []string{"http://ocsp.example-trust.test"}, Size: 471,
+	if samplesError != "" {
+		t.Fatal(samplesError)
 	}
-	r.ClientAuth = &report.ClientAuth{Requested: false}
-	r.Add(
-		report.Result{ID: "dns.resolve", Status: report.Pass, Title: "Name resolves", Detail: "api.example.com resolved to 203.0.113.10 (system resolver)."},
-		report.Result{ID: "dns.time", Status: report.Pass, Title: "DNS answers quickly", Detail: "Resolution took 12 ms. Meta's sender gives up on slow endpoints; DNS is well within budget."},
-		report.Result{ID: "connect.tcp", Status: report.Pass, Title: "TCP connection", Detail: "Connected to port 443.", Address: "203.0.113.10"},
-		report.Result{ID: "connect.port", Status: report.Pass, Title: "Port", Detail: "443 is the standard HTTPS port."},
-		report.Result{ID: "tls.handshake", Status: report.Pass, Title: "TLS handshake", Detail: "Handshake completed with SNI api.example.com.", Address: "203.0.113.10"},
-		report.Result{ID: "tls.negotiated", Status: report.Info, Title: "Negotiated", Detail: "TLS 1.3, TLS_AES_128_GCM_SHA256, X25519."},
-		report.Result{ID: "timing.connect", Status: report.Pass, Title: "Connect time", Detail: "TCP connect took 31 ms (limit 1000 ms)."},
-		report.Result{ID: "timing.handshake", Status: report.Pass, Title: "Handshake time", Detail: "TLS handshake took 65 ms (limit 1000 ms)."},
-		report.Result{ID: "chain.complete", Status: report.Pass, Title: "Chain complete", Detail: "The server sent the leaf and the intermediate; the chain reaches Example Root CA R1 without fetching anything."},
-		report.Result{ID: "chain.trusted", Status: report.Pass, Title: "Chain trusted", Detail: "The chain verifies against the Mozilla root store."},
-		report.Result{ID: "chain.order", Status: report.Pass, Title: "Chain order", Detail: "Each certificate is followed by its issuer."},
-		report.Result{ID: "chain.extra", Status: report.Pass, Title: "No extra certificates", Detail: "Every certificate served is part of the path."},
-		report.Result{ID: "cert.expiry", Status: report.Pass, Title: "Not expiring soon", Detail: "Expires 2025-05-01, in 61 days."},
-		report.Result{ID: "cert.validity", Status: report.Pass, Title: "Within validity period", Detail: "Valid from 2025-01-31 to 2025-05-01."},
-		report.Result{ID: "cert.hostname", Status: report.Pass, Title: "Name matches", Detail: "The certificate covers api.example.com (DNS SAN api.example.com)."},
-		report.Result{ID: "cert.key", Status: report.Pass, Title: "Key strength", Detail: "ECDSA P-256."},
-		report.Result{ID: "cert.signature", Status: report.Pass, Title: "Signature algorithm", Detail: "SHA256-RSA."},
-		report.Result{ID: "ocsp.stapled", Status: report.Pass, Title: "OCSP response stapled", Detail: "The server stapled a 471-byte OCSP response."},
-		report.Result{ID: "ocsp.status", Status: report.Pass, Title: "Certificate not revoked", Detail: "The stapled response says good."},
-		report.Result{ID: "ocsp.valid", Status: report.Pass, Title: "Staple fresh and signed", Detail: "Signed by the issuer's responder; next update 2025-03-07, in 6 days."},
-		report.Result{ID: "http.alpn", Status: report.Pass, Title: "ALPN", Detail: "The server chose http/1.1, which the sender speaks."},
-		report.Result{ID: "mtls.request", Status: report.Pass, Title: "No client certificate required", Detail: "The server did not send a CertificateRequest."},
-	)
+	out := make([]sample, len(sampleList))
+	for i, s := range sampleList {
+		out[i] = sample{s.name, clone(t, s.r)}
+	}
+	return out
+}
+
+// sampleNamed returns a fresh copy of one sample report.
+func sampleNamed(t *testing.T, name string) *report.Report {
+	t.Helper()
+	for _, s := range samples(t) {
+		if s.name == name {
+			return s.r
+		}
+	}
+	t.Fatalf("no sample %q", name)
+	return nil
+}
+
+// clone deep-copies r through JSON, which carries every field.
+func clone(t *testing.T, r *report.Report) *report.Report {
+	t.Helper()
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c report.Report
+	if err := json.Unmarshal(b, &c); err != nil {
+		t.Fatal(err)
+	}
+	return &c
+}
+
+func buildSamples(t *testing.T) []sample {
+	// Before any key or certificate is made: everything below draws its
+	// randomness from this seed, in this order.
+	cryptotest.SetGlobalRandom(t, 1)
+	l := newLab(t)
+	pki := newSamplePKI(t)
+	l.roots = trust.New("test roots", pki.root.Cert)
+
+	// Every certificate first, then the servers: the servers' handshakes
+	// draw randomness concurrently, in an order that varies.
+	healthyLeaf := pki.leaf(t, "hooks.example.com", 61*24*time.Hour)
+	healthyStaple := pki.staple(t, healthyLeaf)
+	shortLeaf := pki.leaf(t, "hooks.example.net", 12*24*time.Hour, "www.hooks.example.net")
+	lbLeaf := pki.leaf(t, "lb.example.com", 60*24*time.Hour)
+	mixedLeaf := pki.leaf(t, "api.example.com", 75*24*time.Hour)
+	mixedStaple := pki.staple(t, mixedLeaf)
+	ipLeaf := pki.intermediate.Leaf(t, testpki.LeafOptions{Now: started, Validity: 90 * 24 * time.Hour,
+		IPAddresses: []net.IP{net.ParseIP("2001:db8::443")}, OCSPServer: []string{ocspURL}, IssuingCertificateURL: []string{caIssuersURL}})
+	clientCA := testpki.NewRoot(t, testpki.CAOptions{Now: started, CommonName: "Example Partner Client CA"})
+	fileLeaf := pki.leaf(t, "localhost", 30*24*time.Hour)
+
+	full := func(leaf *testpki.Leaf, staple []byte) *tls.Config {
+		c := leaf.TLSCertificate(pki.intermediate.DER)
+		c.OCSPStaple = staple
+		return &tls.Config{Certificates: []tls.Certificate{c}, NextProtos: []string{"h2", "http/1.1"}}
+	}
+	leafOnly := func(leaf *testpki.Leaf) *tls.Config {
+		return &tls.Config{Certificates: []tls.Certificate{leaf.TLSCertificate()}}
+	}
+
+	var out []sample
+	add := func(name string, r *report.Report) { out = append(out, sample{name, r}) }
+
+	// A healthy URL target: full chain, fresh staple, HTTP/2, enumerated.
+	l.serve("203.0.113.10:443", full(healthyLeaf, healthyStaple))
+	l.resolve("hooks.example.com", "203.0.113.10")
+	add("healthy", l.probe(t, "https://hooks.example.com/webhooks/whatsapp", probeOpts{enumerate: true}))
+
+	// The leaf alone, expiring in 12 days, no staple, no ALPN; the name
+	// has an AAAA record that --address leaves out.
+	l.serve("198.51.100.7:443", leafOnly(shortLeaf))
+	l.resolve("hooks.example.net", "198.51.100.7", "2001:db8::7")
+	add("incomplete-chain", l.probe(t, "hooks.example.net", probeOpts{only: "198.51.100.7"}))
+
+	// Nothing listens, at either address.
+	l.refuse("192.0.2.20:8443")
+	l.refuse("[2001:db8::20]:8443")
+	l.resolve("api.example.org", "192.0.2.20", "2001:db8::20")
+	add("refused", l.probe(t, "api.example.org:8443", probeOpts{}))
+
+	// An IP target (no SNI) whose server asks for an optional client
+	// certificate from a CA that did not issue the sender's.
+	mtls := full(ipLeaf, nil)
+	mtls.ClientAuth = tls.VerifyClientCertIfGiven
+	mtls.ClientCAs = clientCA.Pool()
+	l.serve("[2001:db8::443]:443", mtls)
+	add("mtls", l.probe(t, "[2001:db8::443]", probeOpts{}))
+
+	// A load balancer whose second node serves the leaf without its
+	// intermediate, probed with --samples 5 and enumerated on both.
+	l.serve("203.0.113.20:443", full(lbLeaf, nil))
+	l.serve("203.0.113.21:443", leafOnly(lbLeaf))
+	l.resolve("lb.example.com", "203.0.113.20", "203.0.113.21")
+	add("load-balancer", l.probe(t, "lb.example.com", probeOpts{samples: 5, enumerate: true}))
+
+	// An AAAA record that goes nowhere, listed first, and a healthy A: the
+	// report shows the healthy address in full and names the broken one.
+	l.refuse("[2001:db8::30]:443")
+	l.serve("203.0.113.30:443", full(mixedLeaf, mixedStaple))
+	l.resolve("api.example.com", "2001:db8::30", "203.0.113.30")
+	add("one-refused", l.probe(t, "api.example.com", probeOpts{}))
+
+	// wacheck cert: the same kind of chain, judged from files.
+	set := &subject.Set{Chain: &subject.Chain{Certs: [][]byte{fileLeaf.DER, pki.intermediate.DER},
+		Name: "localhost", Source: "files", Files: []string{"fullchain.pem"}}}
+	cert := assemble.Files(set, assemble.FilesInfo{Input: "fullchain.pem", Paths: []string{"fullchain.pem"}},
+		l.context(), started, started.Add(3200*time.Microsecond))
+	cert.Tool = tool
+	cert.Settings.FailOn = "warn"
+	add("cert", cert)
+	return out
+}
+
+// The AIA URLs the sample leaves name. Nothing listens there: wacheck never
+// fetches them during a probe.
+const (
+	ocspURL      = "http://ocsp.pki.example/"
+	caIssuersURL = "http://pki.example/intermediate.der"
+)
+
+// samplePKI is a root and an RSA intermediate, as most public CAs have. The
+// intermediate is RSA so that its OCSP signatures, and so the staples, are
+// the same size on every run (an ECDSA signature's length varies, and the
+// OCSP package stamps the real time into each response).
+type samplePKI struct {
+	root, intermediate *testpki.CA
+}
+
+func newSamplePKI(t *testing.T) *samplePKI {
+	root := testpki.NewRoot(t, testpki.CAOptions{Now: started, CommonName: "Example Root CA R1"})
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inter := root.Intermediate(t, testpki.CAOptions{Now: started, Key: key, CommonName: "Example TLS Issuing CA G2",
+		Validity: 3 * 365 * 24 * time.Hour})
+	return &samplePKI{root: root, intermediate: inter}
+}
+
+func (p *samplePKI) leaf(t *testing.T, name string, validity time.Duration, more ...string) *testpki.Leaf {
+	return p.intermediate.Leaf(t, testpki.LeafOptions{Now: started, Validity: validity, DNSNames: append([]string{name}, more...),
+		OCSPServer: []string{ocspURL}, IssuingCertificateURL: []string{caIssuersURL}})
+}
+
+// staple is a good OCSP response about leaf, produced when it was last
+// updated, six hours before started. The OCSP package stamps the real time
+// as producedAt, so staple puts the fixed time in its place and signs the
+// response again.
+func (p *samplePKI) staple(t *testing.T, leaf *testpki.Leaf) []byte {
+	produced := started.Add(-6 * time.Hour)
+	der := p.intermediate.OCSPResponse(t, testpki.OCSPOptions{Now: started, Cert: leaf.Cert,
+		ThisUpdate: produced, NextUpdate: started.Add(6 * 24 * time.Hour)})
+	resp, err := ocsp.ParseResponse(der, p.intermediate.Cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stamp := func(tm time.Time) []byte { return []byte(tm.UTC().Format("20060102150405Z")) }
+	if !resp.ProducedAt.Equal(produced) {
+		if bytes.Count(der, stamp(resp.ProducedAt)) != 1 {
+			t.Fatalf("producedAt %s not found once in the OCSP response", resp.ProducedAt)
+		}
+		der = bytes.Replace(der, stamp(resp.ProducedAt), stamp(produced), 1)
+		unsigned, err := ocsp.ParseResponse(der, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(unsigned.TBSResponseData)
+		sig, err := p.intermediate.Key.Sign(rand.Reader, sum[:], crypto.SHA256)
+		if err != nil || len(sig) != len(unsigned.Signature) || unsigned.SignatureAlgorithm != x509.SHA256WithRSA {
+			t.Fatalf("re-sign the OCSP response: %v (%s)", err, unsigned.SignatureAlgorithm)
+		}
+		der = bytes.Replace(der, unsigned.Signature, sig, 1)
+	}
+	if resp, err := ocsp.ParseResponse(der, p.intermediate.Cert); err != nil || !resp.ProducedAt.Equal(produced) {
+		t.Fatalf("OCSP response with a fixed producedAt: %v", err)
+	}
+	return der
+}
+
+// lab routes the addresses the samples' names resolve to, to loopback
+// servers.
+type lab struct {
+	t      *testing.T
+	mu     sync.Mutex
+	routes map[string]string // "203.0.113.10:443" -> "127.0.0.1:PORT"
+	dns    map[string][]netip.Addr
+	roots  *trust.Store
+}
+
+func newLab(t *testing.T) *lab {
+	return &lab{t: t, routes: map[string]string{}, dns: map[string][]netip.Addr{}}
+}
+
+// serve starts a TLS server that the probe reaches at addr.
+func (l *lab) serve(addr string, cfg *tls.Config) {
+	l.route(addr, testpki.StartTLS(l.t, cfg))
+}
+
+// refuse makes connections to addr refused.
+func (l *lab) refuse(addr string) {
+	l.route(addr, testpki.ClosedPort(l.t))
+}
+
+func (l *lab) route(addr, to string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.routes[addr] = to
+}
+
+func (l *lab) resolve(name string, addrs ...string) {
+	for _, a := range addrs {
+		l.dns[name] = append(l.dns[name], netip.MustParseAddr(a))
+	}
+}
+
+// LookupNetIP is the stub resolver.
+func (l *lab) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
+	if a, ok := l.dns[host]; ok {
+		return a, nil
+	}
+	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+}
+
+// dial connects to the loopback server behind addr. Its errors name addr,
+// as a real dial's would.
+func (l *lab) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	l.mu.Lock()
+	to, ok := l.routes[addr]
+	l.mu.Unlock()
+	if !ok {
+		return nil, fmt.Errorf("sample lab: no route to %s", addr)
+	}
+	var d net.Dialer
+	c, err := d.DialContext(ctx, network, to)
+	var op *net.OpError
+	if err != nil && errors.As(err, &op) {
+		named := *op
+		host, port, _ := net.SplitHostPort(addr)
+		p, _ := strconv.Atoi(port)
+		named.Addr = &net.TCPAddr{IP: net.ParseIP(host), Port: p}
+		named.Source = nil
+		return nil, &named
+	}
+	return c, err
+}
+
+func (l *lab) context() checks.Context {
+	return checks.Context{Profile: profile.MustLookup(profile.Default), Roots: l.roots,
+		Thresholds: checks.DefaultThresholds(), Now: started}
+}
+
+type probeOpts struct {
+	enumerate bool
+	samples   int
+	only      string
+}
+
+// probe runs what wacheck.Probe runs, with steadyTimes between the probe
+// and the judgement, and fills in what the command adds.
+func (l *lab) probe(t *testing.T, input string, o probeOpts) *report.Report {
+	t.Helper()
+	tg, err := target.Parse(input, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := l.context()
+	opts := probe.Options{
+		Target:       tg,
+		Timeout:      10 * time.Second,
+		Resolver:     l,
+		ResolverName: "192.0.2.53:53",
+		Dial:         l.dial,
+		Now:          func() time.Time { return started },
+		Samples:      o.samples,
+		Enumerate:    o.enumerate,
+		Concurrency:  probe.DefaultConcurrency,
+		Client:       probe.ClientFromProfile(c.Profile),
+	}
+	if o.only != "" {
+		opts.Only = netip.MustParseAddr(o.only)
+	}
+	ev := probe.Run(context.Background(), opts)
+	steadyTimes(ev)
+	r := assemble.Probe(ev, c)
+	r.Tool = tool
+	r.Settings.FailOn = "warn"
+	r.Settings.Enumerate = o.enumerate
+	r.Settings.Concurrency = probe.DefaultConcurrency
 	return r
 }
 
-func incompleteChain() *report.Report {
-	r := base(report.Target{Input: "hooks.example.net", Host: "hooks.example.net", Port: 443, SNI: "hooks.example.net"})
-	r.DurationMS = 1932.5
-	r.DNS = report.DNS{Resolver: "system", Addresses: []string{"198.51.100.7", "2001:db8::7"}, DurationMS: f(48.0)}
-	r.TimingsMS = report.Timings{DNS: f(48.0), Connect: f(41.9), TLS: f(1838.2), Total: 1928.1}
-	r.Addresses = []report.Address{{Address: "198.51.100.7", ConnectMS: f(41.9), TLSMS: f(1838.2), HandshakeAttempt: true}}
-	r.TLS = &report.TLS{Version: "TLS 1.2", Cipher: "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", Group: "P-256",
-		OfferedALPN: []string{"http/1.1"}, SNI: "hooks.example.net"}
-	l := leaf("hooks.example.net", time.Date(2025, 3, 13, 12, 0, 0, 0, time.UTC), 12)
-	l.Key, l.SignatureAlgorithm = "RSA 2048", "SHA256-RSA"
-	l.SANs = []string{"hooks.example.net", "www.hooks.example.net"}
-	r.Certificates = []report.Cert{l}
-	r.Chain = &report.Chain{Verified: false, Error: "x509: certificate signed by unknown authority", Roots: "mozilla", Source: "handshake"}
-	r.OCSP = &report.OCSP{Stapled: false, ResponderURLs: []string{"http://ocsp.example-trust.test"}}
-	r.ClientAuth = &report.ClientAuth{}
-	r.Add(
-		report.Result{ID: "dns.resolve", Status: report.Pass, Title: "Name resolves", Detail: "hooks.example.net resolved to 198.51.100.7, 2001:db8::7 (system resolver)."},
-		report.Result{ID: "dns.time", Status: report.Pass, Title: "DNS answers quickly", Detail: "Resolution took 48 ms."},
-		report.Result{ID: "connect.tcp", Status: report.Pass, Title: "TCP connection", Detail: "Connected to port 443.", Address: "198.51.100.7"},
-		report.Result{ID: "tls.handshake", Status: report.Pass, Title: "TLS handshake", Detail: "Handshake completed with SNI hooks.example.net.", Address: "198.51.100.7"},
-		report.Result{ID: "timing.handshake", Status: report.Warn, Title: "Handshake time",
-			Detail:      "The TLS handshake took 1838 ms (warn above 1000 ms). Slow handshakes eat into the sender's delivery timeout and cause retries.",
-			Remediation: "Look for a slow OCSP fetch or an overloaded TLS terminator; enable session resumption (nginx: ssl_session_cache shared:SSL:10m) and prefer ECDSA keys."},
-		report.Result{ID: "chain.complete", Status: report.Fail, Title: "Chain incomplete",
-			Detail:      "The server sent only its own certificate (issued by Example TLS Issuing CA G2) and not the intermediate. Browsers fetch the missing certificate themselves; Meta's sender does not, so deliveries fail with a TLS error.",
-			Remediation: "Serve the full chain: nginx ssl_certificate /etc/letsencrypt/live/hooks.example.net/fullchain.pem (not cert.pem); Apache SSLCertificateFile with the leaf followed by the intermediate; HAProxy crt pointing at a PEM with the leaf, the intermediate and the key."},
-		report.Result{ID: "chain.trusted", Status: report.Fail, Title: "Chain not trusted",
-			Detail:      "x509: certificate signed by unknown authority: no path from the served certificates to a root in the Mozilla store.",
-			Remediation: "Fixing the incomplete chain fixes this: the intermediate links the leaf to a trusted root."},
-		report.Result{ID: "chain.order", Status: report.Pass, Title: "Chain order", Detail: "Only one certificate was served."},
-		report.Result{ID: "chain.extra", Status: report.Pass, Title: "No extra certificates", Detail: "Every certificate served is part of the path."},
-		report.Result{ID: "cert.expiry", Status: report.Warn, Title: "Expires soon",
-			Detail:      "Expires 2025-03-13 12:00 UTC, in 12 days (warn below 14 days).",
-			Remediation: "Renew now (certbot renew) and reload the server; check why automatic renewal has not run (systemctl list-timers certbot.timer)."},
-		report.Result{ID: "cert.validity", Status: report.Pass, Title: "Within validity period", Detail: "Valid from 2024-12-13 to 2025-03-13."},
-		report.Result{ID: "cert.hostname", Status: report.Pass, Title: "Name matches", Detail: "The certificate covers hooks.example.net."},
-		report.Result{ID: "cert.key", Status: report.Pass, Title: "Key strength", Detail: "RSA 2048."},
-		report.Result{ID: "cert.signature", Status: report.Pass, Title: "Signature algorithm", Detail: "SHA256-RSA."},
-		report.Result{ID: "ocsp.stapled", Status: report.Warn, Title: "No OCSP staple",
-			Detail:      "The server did not staple an OCSP response; the certificate names the responder http://ocsp.example-trust.test.",
-			Remediation: "nginx: ssl_stapling on; ssl_stapling_verify on; plus a resolver directive and ssl_trusted_certificate with the chain. Apache: SSLUseStapling On with SSLStaplingCache shmcb:/var/run/ocsp(128000)."},
-		report.Result{ID: "ocsp.status", Status: report.Skip, Title: "Revocation status", Detail: "No stapled response to read."},
-		report.Result{ID: "ocsp.valid", Status: report.Skip, Title: "Staple fresh and signed", Detail: "No stapled response to read."},
-		report.Result{ID: "http.alpn", Status: report.Info, Title: "ALPN", Detail: "The server chose no protocol; the sender falls back to HTTP/1.1."},
-		report.Result{ID: "mtls.request", Status: report.Pass, Title: "No client certificate required", Detail: "The server did not send a CertificateRequest."},
-	)
-	return r
-}
-
-func refused() *report.Report {
-	r := base(report.Target{Input: "api.example.org:8443", Host: "api.example.org", Port: 8443, SNI: "api.example.org"})
-	r.DurationMS = 21.7
-	r.DNS = report.DNS{Resolver: "system", Addresses: []string{"192.0.2.20", "2001:db8::20"}, DurationMS: f(8.1)}
-	r.TimingsMS = report.Timings{DNS: f(8.1), Total: 19.3}
-	r.Addresses = []report.Address{
-		{Address: "192.0.2.20", Error: "dial tcp 192.0.2.20:8443: connect: connection refused", ErrorKind: "refused"},
-		{Address: "2001:db8::20", Error: "dial tcp [2001:db8::20]:8443: connect: connection refused", ErrorKind: "refused"},
+// steadyTimes gives every phase the probe completed a fixed duration: the
+// clock stood still at started, so every timestamp is started or zero.
+// Address i is a little slower than address i-1, and timing round k a
+// little slower than round k-1, so that tables have something to show.
+func steadyTimes(ev *probe.Evidence) {
+	ms := func(v float64) time.Duration { return time.Duration(v * float64(time.Millisecond)) }
+	at := func(t *time.Time, d time.Duration) {
+		if !t.IsZero() {
+			*t = started.Add(d)
+		}
 	}
-	r.Add(
-		report.Result{ID: "dns.resolve", Status: report.Pass, Title: "Name resolves", Detail: "api.example.org resolved to 192.0.2.20, 2001:db8::20 (system resolver)."},
-		report.Result{ID: "dns.time", Status: report.Pass, Title: "DNS answers quickly", Detail: "Resolution took 8.1 ms."},
-		report.Result{ID: "connect.tcp", Status: report.Fail, Title: "TCP connection refused", Address: "192.0.2.20",
-			Detail:      "Nothing accepts connections on port 8443: the host answered the SYN with a reset.",
-			Remediation: "Start the web server or make it listen on 8443 (nginx: listen 8443 ssl;), and check that no firewall rejects the port (ss -ltnp | grep 8443)."},
-		report.Result{ID: "connect.tcp", Status: report.Fail, Title: "TCP connection refused", Address: "2001:db8::20",
-			Detail:      "Nothing accepts connections on port 8443: the host answered the SYN with a reset.",
-			Remediation: "Listen on IPv6 too (nginx: listen [::]:8443 ssl;) or remove the AAAA record."},
-		report.Result{ID: "connect.port", Status: report.Info, Title: "Non-standard port", Detail: "Port 8443 is not 443; make sure the sender's configuration names it."},
-		report.Result{ID: "tls.handshake", Status: report.Skip, Title: "TLS handshake", Detail: "No connection to hand shake on."},
-		report.Result{ID: "chain.complete", Status: report.Skip, Title: "Chain complete", Detail: "No certificates received."},
-		report.Result{ID: "chain.trusted", Status: report.Skip, Title: "Chain trusted", Detail: "No certificates received."},
-		report.Result{ID: "cert.expiry", Status: report.Skip, Title: "Expiry", Detail: "No certificates received."},
-		report.Result{ID: "cert.hostname", Status: report.Skip, Title: "Name matches", Detail: "No certificates received."},
-		report.Result{ID: "ocsp.stapled", Status: report.Skip, Title: "OCSP response stapled", Detail: "No handshake."},
-		report.Result{ID: "http.alpn", Status: report.Skip, Title: "ALPN", Detail: "No handshake."},
-		report.Result{ID: "mtls.request", Status: report.Skip, Title: "Client certificate", Detail: "No handshake."},
-	)
-	return r
-}
-
-func mtlsRequested() *report.Report {
-	r := healthy()
-	r.Checks, r.Summary, r.Status = nil, report.Summary{}, ""
-	r.Target = report.Target{Input: "[2001:db8::443]", Host: "2001:db8::443", Port: 443}
-	r.DNS = report.DNS{Resolver: "none", Pinned: true, Addresses: []string{"2001:db8::443"}}
-	r.TimingsMS.DNS = nil
-	r.Addresses[0].Address = "2001:db8::443"
-	r.TLS.SNI = ""
-	r.Certificates[0].Subject = ""
-	r.Certificates[0].SANs = []string{"2001:db8::443"}
-	r.Chain.Path = []string{"", issuerDN, rootDN}
-	r.ClientAuth = &report.ClientAuth{Requested: true, AcceptableCAs: []string{
-		"CN=Example Partner Client CA,O=Example Corp,C=US",
-		"CN=DigiCert Global Root G2,OU=www.digicert.com,O=DigiCert Inc,C=US",
-	}}
-	r.Add(
-		report.Result{ID: "dns.resolve", Status: report.Info, Title: "No DNS lookup", Detail: "The target is an IP address."},
-		report.Result{ID: "connect.tcp", Status: report.Pass, Title: "TCP connection", Detail: "Connected to port 443.", Address: "2001:db8::443"},
-		report.Result{ID: "tls.handshake", Status: report.Pass, Title: "TLS handshake", Detail: "Handshake completed without SNI (IP target).", Address: "2001:db8::443"},
-		report.Result{ID: "chain.complete", Status: report.Pass, Title: "Chain complete", Detail: "The server sent the leaf and the intermediate."},
-		report.Result{ID: "cert.hostname", Status: report.Pass, Title: "Address matches", Detail: "The certificate covers 2001:db8::443 (IP SAN)."},
-		report.Result{ID: "mtls.request", Status: report.Warn, Title: "Client certificate requested",
-			Detail:      "The server sent a CertificateRequest naming 2 acceptable CAs. If it requires a certificate the sender cannot present, the handshake fails.",
-			Remediation: "Make client certificates optional (nginx: ssl_verify_client optional;) or trust the CA that issues the sender's client certificate (nginx: ssl_client_certificate; Apache: SSLCACertificateFile)."},
-		report.Result{ID: "webhook.path", Status: report.Info, Title: "Path not probed", Detail: "Only the TLS endpoint was probed; no HTTP request was sent."},
-		report.Result{ID: "audit.note", Status: report.Skip, Title: "Audit", Detail: "Nothing to audit."},
-	)
-	return r
-}
-
-// loadBalancer is a name with two addresses behind a load balancer, one of
-// which serves an incomplete chain, probed with --samples 5.
-func loadBalancer() *report.Report {
-	r := base(report.Target{Input: "hooks.example.com", Host: "hooks.example.com", Port: 443, SNI: "hooks.example.com"})
-	r.Settings.Samples = 5
-	r.DurationMS = 212.5
-	r.DNS = report.DNS{Resolver: "system", Addresses: []string{"203.0.113.10", "203.0.113.11"}, DurationMS: f(9.8)}
-	r.TimingsMS = report.Timings{DNS: f(9.8), Connect: f(20.1), TLS: f(41.7), Total: 212.5}
-	stats := func(min, med, p95, max float64) *report.PhaseStats {
-		return &report.PhaseStats{N: 5, MinMS: min, MedianMS: med, P95MS: p95, MaxMS: max}
+	ev.StartedAt = started
+	dns := ms(4.2)
+	if !ev.DNS.Start.IsZero() {
+		ev.DNS.Start, ev.DNS.End = started, started.Add(dns)
+	} else {
+		dns = 0
 	}
-	r.Addresses = []report.Address{
-		{Address: "203.0.113.10", ConnectMS: f(20.1), TLSMS: f(41.7), HandshakeAttempt: true, TLSVersion: "TLS 1.3",
-			Cipher: "TLS_AES_128_GCM_SHA256", ChainSHA256: []string{leaf("hooks.example.com", started, 60).SHA256, intermediate().SHA256},
-			Samples: &report.Samples{Rounds: 5, Connect: stats(19.8, 20.1, 22.0, 22.0), TLS: stats(40.2, 41.7, 47.3, 47.3)}},
-		{Address: "203.0.113.11", ConnectMS: f(20.6), TLSMS: f(43.0), HandshakeAttempt: true, TLSVersion: "TLS 1.3",
-			Cipher: "TLS_AES_128_GCM_SHA256", ChainSHA256: []string{leaf("hooks.example.com", started, 60).SHA256},
-			Samples: &report.Samples{Rounds: 5, Connect: stats(20.0, 20.6, 23.1, 23.1), TLS: stats(41.0, 43.0, 45.9, 45.9)}},
+	end := dns
+	for i := range ev.Endpoints {
+		ep := &ev.Endpoints[i]
+		connect, hs := ms(20.1+0.5*float64(i)), ms(41.7+1.3*float64(i))
+		if ep.ConnectErr != nil {
+			connect = ms(0.3)
+		}
+		at(&ep.ConnectStart, dns)
+		at(&ep.ConnectEnd, dns+connect)
+		t := dns + connect
+		if h := ep.Handshake; h != nil {
+			at(&h.Start, t)
+			at(&h.End, t+hs)
+			t += hs
+		}
+		if h := ep.NoSNI; h != nil {
+			at(&h.Start, t+ms(20.1))
+			at(&h.End, t+ms(20.1)+hs)
+			t += ms(20.1) + hs
+		}
+		if x := ep.HTTP; x != nil {
+			at(&x.Start, t+ms(20.1)+hs)
+			at(&x.FirstByte, t+ms(20.1)+hs+ms(12.6))
+			t += ms(20.1) + hs + ms(12.6)
+		}
+		if ep.Scan != nil {
+			ep.Scan.Duration = ms(94.2)
+			t = max(t, dns+ms(94.2))
+		}
+		for k := range ep.Samples {
+			s := &ep.Samples[k]
+			f := 1 + 0.04*float64(k+1)
+			c, h := time.Duration(float64(connect)*f), time.Duration(float64(hs)*f)
+			at(&s.ConnectStart, t)
+			at(&s.ConnectEnd, t+c)
+			at(&s.HandshakeStart, t+c)
+			at(&s.HandshakeEnd, t+c+h)
+			t += c + h
+		}
+		end = max(end, t)
 	}
-	r.Certificates = []report.Cert{leaf("hooks.example.com", time.Date(2025, 4, 30, 0, 0, 0, 0, time.UTC), 60), intermediate()}
-	r.Chain = &report.Chain{Verified: true, Path: []string{"CN=hooks.example.com", issuerDN, rootDN}, Roots: "mozilla", Source: "handshake"}
-	fix := "Serve the full chain: nginx ssl_certificate fullchain.pem"
-	r.Add(
-		report.Result{ID: "dns.resolve", Status: report.Pass, Title: "DNS resolves the name", Detail: "hooks.example.com resolves to 203.0.113.10, 203.0.113.11"},
-		report.Result{ID: "connect.agree", Status: report.Fail, Title: "Every address serves alike",
-			Detail:      "1 of 2 addresses fail where 203.0.113.10 work: 203.0.113.11 (chain incomplete)",
-			Remediation: "Deploy the same certificate chain to every node behind the name"},
-		report.Result{ID: "connect.tcp", Status: report.Pass, Title: "TCP connection", Detail: "connected to 203.0.113.10 port 443", Address: "203.0.113.10"},
-		report.Result{ID: "connect.tcp", Status: report.Pass, Title: "TCP connection", Detail: "connected to 203.0.113.11 port 443", Address: "203.0.113.11"},
-		report.Result{ID: "timing.handshake", Status: report.Pass, Title: "TLS handshake time", Detail: "the TLS handshake p95 47 ms over 5 samples", Address: "203.0.113.10"},
-		report.Result{ID: "timing.handshake", Status: report.Pass, Title: "TLS handshake time", Detail: "the TLS handshake p95 46 ms over 5 samples", Address: "203.0.113.11"},
-		report.Result{ID: "chain.complete", Status: report.Pass, Title: "Certificate chain is complete", Detail: "2 certificate(s) served", Address: "203.0.113.10"},
-		report.Result{ID: "chain.complete", Status: report.Fail, Title: "Certificate chain is complete",
-			Detail: "the server did not send the certificate of CN=Example TLS Issuing CA G2", Remediation: fix, Address: "203.0.113.11"},
-		report.Result{ID: "cert.hostname", Status: report.Pass, Title: "Certificate matches the name", Detail: "hooks.example.com is covered", Address: "203.0.113.10"},
-		report.Result{ID: "cert.hostname", Status: report.Pass, Title: "Certificate matches the name", Detail: "hooks.example.com is covered", Address: "203.0.113.11"},
-	)
-	return r
+	ev.EndedAt = started.Add(end + ms(0.8))
 }

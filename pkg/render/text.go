@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/fatih/color"
 	"github.com/olekukonko/tablewriter"
@@ -156,7 +158,7 @@ func (t *textWriter) header(r *report.Report) {
 	if input == "" {
 		input = hostPort(r.Target)
 	}
-	t.line(t.p.bold.Sprint(name) + " — " + input)
+	t.line(t.p.bold.Sprint(name) + " — " + clean(input))
 	t.line("")
 
 	if r.Kind == "cert" {
@@ -174,8 +176,10 @@ func (t *textWriter) header(r *report.Report) {
 	if r.Sender.Name != "" {
 		t.field("Sender", r.Sender.Name)
 	}
-	started := r.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC")
-	t.field("Started", started+", wacheck ran "+ms(r.DurationMS)+" ms")
+	if !r.StartedAt.IsZero() {
+		started := r.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC")
+		t.field("Started", started+", wacheck ran "+ms(r.DurationMS)+" ms")
+	}
 }
 
 // filesHeader names the certificate files judged.
@@ -351,6 +355,9 @@ func mergeAgreeing(results []report.Result) []report.Result {
 		}
 		m := rs[0]
 		m.Address = fmt.Sprintf("all %d addresses", len(rs))
+		if len(rs) == 2 {
+			m.Address = "both addresses"
+		}
 		if !same {
 			m.Detail = rs[0].Address + ": " + rs[0].Detail
 		}
@@ -420,11 +427,12 @@ func firstSentence(s string) string {
 // wrapped writes text word-wrapped to the layout width: the first line after
 // first, the following lines after indent (which must be plain spaces).
 // Lines of text that begin with white space (config snippets) are kept as
-// they are. style, when set, colours the text but not the prefix.
+// they are. style, when set, colours the text but not the prefix. The text
+// may hold what a server sent: it is cleaned for the terminal.
 func (t *textWriter) wrapped(first, indent, text string, style *color.Color) {
 	prefix := first
 	room := width - len(indent)
-	for _, l := range wrap(text, room) {
+	for _, l := range wrap(clean(text), room) {
 		if style != nil {
 			l = style.Sprint(l)
 		}
@@ -682,13 +690,14 @@ func (t *textWriter) negotiated(r *report.Report) {
 	}
 	t.line("")
 	for _, l := range lines {
-		if len(lines) > 1 {
-			var at []string
-			for _, a := range r.Addresses {
-				if a.TLS != nil && tlsLine(a.TLS) == l {
-					at = append(at, a.Address)
-				}
+		// Name the addresses unless every address negotiated this.
+		var at []string
+		for _, a := range r.Addresses {
+			if a.TLS != nil && a.TLS.Version != "" && tlsLine(a.TLS) == l {
+				at = append(at, a.Address)
 			}
+		}
+		if len(at) < len(r.Addresses) && t.multiAddress {
 			l += " (" + strings.Join(at, ", ") + ")"
 		}
 		t.wrapped(t.p.bold.Sprint("Negotiated")+"  ", indent, l, nil)
@@ -761,13 +770,18 @@ func (t *textWriter) timings(r *report.Report) {
 // the accepted suites of each offered version with their grades.
 func (t *textWriter) protocols(r *report.Report) {
 	for _, g := range enumerationGroups(r) {
-		t.enumeration(g.e, g.addrs)
+		t.enumeration(g)
 	}
 }
 
+// enumGroup is one distinct enumeration result, the addresses that gave it,
+// and the connections and time the enumerations of those addresses took
+// together (they run at once: the time is the longest).
 type enumGroup struct {
-	e     *report.Enumeration
-	addrs []string
+	e           *report.Enumeration
+	addrs       []string
+	connections int
+	durationMS  float64
 }
 
 // enumerationGroups lists the distinct enumerations, each with the
@@ -780,12 +794,16 @@ func enumerationGroups(r *report.Report) []enumGroup {
 			continue
 		}
 		key := enumKey(a.Enumeration)
-		if i, ok := index[key]; ok {
-			out[i].addrs = append(out[i].addrs, a.Address)
-			continue
+		i, ok := index[key]
+		if !ok {
+			i = len(out)
+			index[key] = i
+			out = append(out, enumGroup{e: a.Enumeration})
 		}
-		index[key] = len(out)
-		out = append(out, enumGroup{e: a.Enumeration, addrs: []string{a.Address}})
+		g := &out[i]
+		g.addrs = append(g.addrs, a.Address)
+		g.connections += a.Enumeration.Connections
+		g.durationMS = max(g.durationMS, a.Enumeration.DurationMS)
 	}
 	return out
 }
@@ -795,13 +813,13 @@ func enumerationGroups(r *report.Report) []enumGroup {
 func enumKey(e *report.Enumeration) string {
 	var b strings.Builder
 	for _, p := range e.Protocols {
-		fmt.Fprintf(&b, "%s:%v:%v:%v:", p.Version, boolWord(p.Offered), boolWord(p.ServerOrder), p.Groups)
+		fmt.Fprintf(&b, "%s:%v:%v:%v:%q:%q:", p.Version, boolWord(p.Offered), boolWord(p.ServerOrder), p.Groups, p.Reason, p.Errors)
 		for _, c := range p.Ciphers {
 			b.WriteString(c.Name + ",")
 		}
 		b.WriteString(";")
 	}
-	fmt.Fprintf(&b, "%v", e.Groups)
+	fmt.Fprintf(&b, "%v:%q", e.Groups, e.Error)
 	return b.String()
 }
 
@@ -812,10 +830,14 @@ func boolWord(b *bool) string {
 	return strconv.FormatBool(*b)
 }
 
-func (t *textWriter) enumeration(e *report.Enumeration, addrs []string) {
-	title := fmt.Sprintf("Protocols (enumerated on %s: %d connections, %s ms)", strings.Join(addrs, ", "),
-		e.Connections, ms(e.DurationMS))
+func (t *textWriter) enumeration(g enumGroup) {
+	e := g.e
+	title := fmt.Sprintf("Protocols (enumerated on %s: %d connections, %s ms)", strings.Join(g.addrs, ", "),
+		g.connections, ms(g.durationMS))
 	t.heading(title)
+	if e.Error != "" {
+		t.wrapped("  stopped early: ", "    ", e.Error+"; the lists below may be incomplete", nil)
+	}
 	var rows [][]string
 	for _, p := range e.Protocols {
 		offered := "?"
@@ -858,13 +880,14 @@ func (t *textWriter) enumeration(e *report.Enumeration, addrs []string) {
 		t.table([]string{"IANA name", "OpenSSL name", "Grade"}, rows, nil, nil)
 	}
 	if len(e.Groups) > 0 {
-		t.line("  Groups  " + strings.Join(e.Groups, ", "))
+		t.wrapped("  Groups  ", "          ", strings.Join(e.Groups, ", "), nil)
 	}
 }
 
 // addressTable shows each address's timings (median / p95 with samples)
-// and the fingerprint of its leaf, when more than one address was probed or
-// rounds were repeated: the place to spot the one slow or odd node.
+// and the short id of the chain it served, when more than one address was
+// probed or rounds were repeated: the place to spot the one slow or odd node
+// (a node serving the same leaf without its intermediate has another chain).
 func (t *textWriter) addressTable(r *report.Report) {
 	sampled := false
 	for _, a := range r.Addresses {
@@ -873,17 +896,17 @@ func (t *textWriter) addressTable(r *report.Report) {
 	if len(r.Addresses) < 2 && !sampled {
 		return
 	}
-	header := []string{"Address", "Connect", "TLS", "Leaf SHA-256", "Result"}
+	header := []string{"Address", "Connect", "TLS", "Chain", "Result"}
 	if sampled {
-		header = []string{"Address", "Connect p50/p95", "TLS p50/p95", "Failed", "Leaf SHA-256", "Result"}
+		header = []string{"Address", "Connect p50/p95", "TLS p50/p95", "Failed", "Chain", "Result"}
 	}
 	var rows [][]string
 	for _, a := range r.Addresses {
-		leafFP := "-"
-		if a.Chain != nil && len(a.Chain.SHA256) > 0 {
-			leafFP = a.Chain.SHA256[0]
-			if len(leafFP) > 16 {
-				leafFP = leafFP[:16] + "…"
+		chainID := "-"
+		if a.Chain != nil && a.Chain.ID != "" {
+			chainID = a.Chain.ID
+			if len(chainID) > 16 {
+				chainID = chainID[:16] + "…"
 			}
 		}
 		result := "ok"
@@ -891,7 +914,7 @@ func (t *textWriter) addressTable(r *report.Report) {
 			result = a.ErrorKind
 		}
 		if !sampled {
-			rows = append(rows, []string{a.Address, msPtr(a.TimingsMS.Connect), msPtr(a.TimingsMS.TLS), leafFP, result})
+			rows = append(rows, []string{a.Address, msPtr(a.TimingsMS.Connect), msPtr(a.TimingsMS.TLS), chainID, result})
 			continue
 		}
 		conn, hs, failed := msPtr(a.TimingsMS.Connect), msPtr(a.TimingsMS.TLS), "0"
@@ -899,7 +922,7 @@ func (t *textWriter) addressTable(r *report.Report) {
 			conn, hs = stats(s.Connect), stats(s.TLS)
 			failed = fmt.Sprintf("%d/%d", s.Failed, s.Rounds)
 		}
-		rows = append(rows, []string{a.Address, conn, hs, failed, leafFP, result})
+		rows = append(rows, []string{a.Address, conn, hs, failed, chainID, result})
 	}
 	t.heading("Per address (ms)")
 	t.table(header, rows, nil, nil)
@@ -929,6 +952,9 @@ func colorAttr(s report.Status) color.Attribute {
 	return color.FgGreen
 }
 
+// oneLine keeps a table cell on one line until table wraps it.
+var oneLine = strings.NewReplacer("\n", " ", "\t", " ")
+
 // tableIndent lines tables up with the check lines above them.
 const tableIndent = "  "
 
@@ -936,6 +962,11 @@ const tableIndent = "  "
 // in flex share whatever width the others leave and are word-wrapped to fit;
 // the others keep their natural width.
 func (t *textWriter) table(header []string, rows [][]string, flex []int, align []tw.Align) {
+	for _, row := range rows {
+		for i := range row {
+			row[i] = oneLine.Replace(clean(row[i]))
+		}
+	}
 	ncol := len(header)
 	natural := make([]int, ncol)
 	for i, h := range header {
@@ -1028,4 +1059,50 @@ func toAny(s []string) []any {
 		a[i] = v
 	}
 	return a
+}
+
+// clean makes text that may hold what a server sent (names, alerts, URLs)
+// safe to print on a terminal: control characters other than line breaks
+// and tabs, C1 controls, bidirectional controls and bytes that are not
+// UTF-8 are shown escaped (\x1b, \u202e), so that they can neither drive
+// the terminal nor reorder what is read.
+func clean(s string) string {
+	dirty := false
+	for _, r := range s {
+		if unsafeRune(r) {
+			dirty = true
+			break
+		}
+	}
+	if !dirty {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r < 0x80 && unsafeRune(r):
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case unsafeRune(r):
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// unsafeRune reports whether r must not reach a terminal as it is;
+// utf8.RuneError stands for a byte that is not UTF-8.
+func unsafeRune(r rune) bool {
+	switch {
+	case r == '\n' || r == '\t':
+		return false
+	case r < 0x20 || r >= 0x7f && r < 0xa0, r == utf8.RuneError, r == 0x2028 || r == 0x2029:
+		return true
+	}
+	return unicode.Is(unicode.Bidi_Control, r)
 }

@@ -250,7 +250,7 @@ type Address struct {
 	TimingsMS AddressTimings `json:"timings_ms"`
 	// Samples summarise --samples rounds per phase; null with one round.
 	Samples *Samples `json:"samples"`
-	// TLS is what the strict handshake negotiated; null when it got that far.
+	// TLS is what the strict handshake negotiated; null when it did not get that far.
 	TLS *TLS `json:"tls"`
 	Served
 	// Leaf summarises the leaf, so that an odd node is named at a glance.
