@@ -24,12 +24,12 @@ import (
 type addrReport struct {
 	jsonReport
 	Addresses []struct {
-		Address     string   `json:"address"`
-		ErrorKind   string   `json:"error_kind"`
-		Chain       *struct {
+		Address   string `json:"address"`
+		ErrorKind string `json:"error_kind"`
+		Chain     *struct {
 			SHA256 []string `json:"sha256"`
 		} `json:"chain"`
-		Samples     *struct {
+		Samples *struct {
 			Rounds int `json:"rounds"`
 			TLS    *struct {
 				N     int     `json:"n"`

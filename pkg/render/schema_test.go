@@ -117,7 +117,9 @@ func TestSchemaRejects(t *testing.T) {
 		{"probe without agreement", func(m map[string]any) { m["agreement"] = nil }},
 		{"unknown chain source", func(m map[string]any) { address(m)["chain"].(map[string]any)["source"] = "aia" }},
 		{"chain fingerprint not hex", func(m map[string]any) { address(m)["chain"].(map[string]any)["sha256"] = []any{"abc"} }},
-		{"long chain id", func(m map[string]any) { m["agreement"].(map[string]any)["chains"].([]any)[0].(map[string]any)["id"] = strings.Repeat("0", 64) }},
+		{"long chain id", func(m map[string]any) {
+			m["agreement"].(map[string]any)["chains"].([]any)[0].(map[string]any)["id"] = strings.Repeat("0", 64)
+		}},
 		{"served fields outside the address", func(m map[string]any) { m["certificates"] = []any{} }},
 	} {
 		t.Run(c.name, func(t *testing.T) {

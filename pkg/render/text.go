@@ -36,7 +36,7 @@ const width = 100
 
 // categoryOrder is the order sections appear in; other categories follow in
 // alphabetical order.
-var categoryOrder = []string{"dns", "connect", "tls", "protocol", "cipher", "timing", "chain", "cert", "ocsp", "http", "mtls"}
+var categoryOrder = []string{"dns", "connect", "tls", "protocol", "cipher", "timing", "chain", "cert", "key", "ocsp", "http", "mtls"}
 
 var categoryTitle = map[string]string{
 	"dns":      "DNS",
@@ -50,6 +50,7 @@ var categoryTitle = map[string]string{
 	"ocsp":     "OCSP stapling",
 	"http":     "HTTP",
 	"mtls":     "Client certificates (mTLS)",
+	"key":      "Private key",
 }
 
 var marks = map[report.Status]string{
@@ -281,8 +282,9 @@ func addressLine(r *report.Report) string {
 }
 
 func (t *textWriter) checks(r *report.Report) {
+	checks, folded := foldDeadAddresses(r, t.multiAddress && !t.verbose)
 	groups := map[string][]report.Result{}
-	for _, c := range r.Checks {
+	for _, c := range checks {
 		groups[c.Category()] = append(groups[c.Category()], c)
 	}
 	var others []string
@@ -321,7 +323,58 @@ func (t *textWriter) checks(r *report.Report) {
 			}
 			t.result(res)
 		}
+		if cat == "connect" {
+			for _, f := range folded {
+				t.result(report.Result{Status: report.Skip, Address: f.address,
+					Title:  fmt.Sprintf("%d more checks skipped", f.n),
+					Detail: "they judge what the failed " + f.phase + " never reached"})
+			}
+		}
 	}
+}
+
+// foldedAddress is an address whose skipped checks are said in one line.
+type foldedAddress struct {
+	address, phase string
+	n              int
+}
+
+// foldDeadAddresses takes out the skips of the addresses a sender cannot
+// get through to, when another address works: a refusing AAAA address
+// would otherwise add a skip line to every section. The connect.* results
+// of those addresses stay, and one line under Connection counts the rest.
+func foldDeadAddresses(r *report.Report, fold bool) ([]report.Result, []foldedAddress) {
+	if !fold {
+		return r.Checks, nil
+	}
+	dead := map[string]string{}
+	for _, a := range r.Addresses {
+		switch {
+		case a.ErrorKind != "" && a.TimingsMS.Connect == nil:
+			dead[a.Address] = "TCP connection"
+		case a.ErrorKind != "" && a.TLS == nil:
+			dead[a.Address] = "TLS handshake"
+		}
+	}
+	if len(dead) == 0 || len(dead) == len(r.Addresses) {
+		return r.Checks, nil
+	}
+	counts := map[string]int{}
+	var out []report.Result
+	for _, c := range r.Checks {
+		if _, ok := dead[c.Address]; ok && c.Status == report.Skip && c.Category() != "connect" {
+			counts[c.Address]++
+			continue
+		}
+		out = append(out, c)
+	}
+	var folded []foldedAddress
+	for _, a := range r.Addresses {
+		if n := counts[a.Address]; n > 0 {
+			folded = append(folded, foldedAddress{address: a.Address, phase: dead[a.Address], n: n})
+		}
+	}
+	return out, folded
 }
 
 // mergeAgreeing folds the per-address results of one check into one line
