@@ -15,15 +15,45 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"golang.org/x/crypto/ocsp"
 
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
 	"github.com/wacheck/wacheck/internal/testpki"
 )
 
 var binary string
+
+var reportSchema struct {
+	once sync.Once
+	sch  *jsonschema.Schema
+	err  error
+}
+
+// validateReport checks a JSON report the binary printed against
+// docs/schema/report.v2.json: every report these tests see is validated.
+func validateReport(t *testing.T, out []byte) {
+	t.Helper()
+	reportSchema.once.Do(func() {
+		c := jsonschema.NewCompiler()
+		c.AssertFormat()
+		reportSchema.sch, reportSchema.err = c.Compile("../../docs/schema/report.v2.json")
+	})
+	if reportSchema.err != nil {
+		t.Fatalf("compile the schema: %v", reportSchema.err)
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(out))
+	if err != nil {
+		t.Fatalf("re-read the JSON report: %v", err)
+	}
+	if err := reportSchema.sch.Validate(inst); err != nil {
+		t.Errorf("the report does not validate against report.v2.json: %v", err)
+	}
+}
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "wacheck-e2e")
@@ -123,6 +153,9 @@ func runBinary(t *testing.T, args ...string) result {
 				t.Fatalf("output is not JSON: %v\n%s", err, res.stdout)
 			}
 			res.json.flatten()
+			if args[0] == "probe" || args[0] == "cert" {
+				validateReport(t, stdout.Bytes())
+			}
 		}
 	}
 	return res
