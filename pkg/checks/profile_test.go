@@ -87,6 +87,7 @@ func TestCipherSenderUsesTheProfile(t *testing.T) {
 	c := testpki.NewChain(t, now)
 	ev := healthyEvidence(t, [][]byte{c.Leaf.DER, c.Intermediate.DER}, nil)
 	ev.Endpoints[0].Scan = scanOf(t, 0xCCA8) // ECDHE-RSA-CHACHA20-POLY1305, TLS 1.2 only
+	failHandshake(ev, probe.ErrNoCommon, 40) // as Meta: nothing in common
 	expect(t, evaluateAs(t, ev, c, "meta"), want{"cipher.sender", report.Fail, []string{"no cipher suite in common with Meta"}})
 	expect(t, evaluateAs(t, ev, c, "generic"), want{"cipher.sender", report.Pass, []string{"TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"}})
 	if p := profile.MustLookup("generic"); !strings.Contains(evaluateAs(t, ev, c, "generic")["cipher.sender"].Detail, p.Name) {

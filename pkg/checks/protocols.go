@@ -17,12 +17,75 @@ func protocol(s *State, v uint16) *tlshello.Protocol {
 	return nil
 }
 
-// offered is true, false, or nil when the scan could not tell.
+// offered is true, false, or nil when the scan could not tell. What the
+// strict handshake negotiated is a fact the enumeration cannot overrule: a
+// hand-built hello that got a reset, a close or an odd reply says nothing
+// against it.
 func offered(s *State, v uint16) *bool {
+	if negotiated(s) == v {
+		t := true
+		return &t
+	}
 	if p := protocol(s, v); p != nil {
 		return p.Offered
 	}
 	return nil
+}
+
+// negotiated is the version the strict handshake completed with, 0 when it
+// did not complete.
+func negotiated(s *State) uint16 {
+	if hs := s.Handshake; hs != nil && hs.Err == nil {
+		return hs.Version
+	}
+	return 0
+}
+
+// contradicted says, for version v, when the enumeration found it not
+// offered or could not tell although the strict handshake negotiated it.
+func contradicted(s *State, v uint16) string {
+	if negotiated(s) != v {
+		return ""
+	}
+	if p := protocol(s, v); p != nil && !isTrue(p.Offered) {
+		why := p.Reason
+		if why == "" {
+			why = "no usable answer"
+		}
+		return fmt.Sprintf(" (the strict handshake negotiated it; the enumeration's own %s hello got %s)", p.Name, why)
+	}
+	return ""
+}
+
+// incomplete says why the enumeration's lists of suites may miss some, ""
+// when they are complete: the scan was cut short, or probes of an offered
+// version got no usable answer. A pass is never given on an incomplete scan.
+func incomplete(s *State) string {
+	if s.Scan.Err != nil {
+		return "the enumeration was cut short: " + s.Scan.Err.Msg
+	}
+	var gaps []string
+	for _, p := range s.Scan.Protocols {
+		if isTrue(offered(s, p.Version)) && len(p.Errors) > 0 {
+			gaps = append(gaps, fmt.Sprintf("%d %s probe(s) got no usable answer (%s)", len(p.Errors), p.Name, p.Errors[0]))
+		}
+	}
+	return strings.Join(gaps, "; ")
+}
+
+// unknownVersions names the versions the enumeration could not tell about.
+func unknownVersions(s *State) []string {
+	var out []string
+	for _, p := range s.Scan.Protocols {
+		if offered(s, p.Version) == nil {
+			why := p.Reason
+			if why == "" {
+				why = "no usable answer"
+			}
+			out = append(out, p.Name+" ("+why+")")
+		}
+	}
+	return out
 }
 
 // reason is why the scan found v not offered or could not tell.
@@ -50,7 +113,7 @@ func protocolTLS13(cx *Context, s *State) verdict {
 	o := offered(s, tlshello.VersionTLS13)
 	switch {
 	case isTrue(o):
-		return pass("TLS 1.3 is offered")
+		return pass("TLS 1.3 is offered%s", contradicted(s, tlshello.VersionTLS13))
 	case isFalse(o):
 		return warn("Enable TLS 1.3 (one round trip less per handshake): nginx `ssl_protocols TLSv1.2 TLSv1.3;` "+
 			"(OpenSSL 1.1.1+); Apache `SSLProtocol -all +TLSv1.2 +TLSv1.3`",
@@ -71,11 +134,19 @@ func protocolModern(cx *Context, s *State) verdict {
 		if isTrue(o13) {
 			on = append(on, "TLS 1.3")
 		}
-		return pass("%s offered", strings.Join(on, " and "))
+		return pass("%s offered%s%s", strings.Join(on, " and "), contradicted(s, tlshello.VersionTLS12),
+			contradicted(s, tlshello.VersionTLS13))
 	case isFalse(o12) && isFalse(o13):
-		return fail(protocolsFix, "neither TLS 1.2 nor TLS 1.3 is offered: webhook senders cannot connect%s", partial(s))
+		return fail(protocolsFix, "neither TLS 1.2 nor TLS 1.3 is offered (TLS 1.2: %s; TLS 1.3: %s): webhook "+
+			"senders cannot connect%s", reason(s, tlshello.VersionTLS12), reason(s, tlshello.VersionTLS13), partial(s))
 	}
-	return skip("could not tell whether TLS 1.2 or 1.3 is offered")
+	var unknown []string
+	for _, v := range []uint16{tlshello.VersionTLS12, tlshello.VersionTLS13} {
+		if offered(s, v) == nil {
+			unknown = append(unknown, fmt.Sprintf("TLS 1.%d (%s)", v-tlshello.VersionTLS10, reason(s, v)))
+		}
+	}
+	return skip("could not tell whether TLS 1.2 or 1.3 is offered: %s%s", strings.Join(unknown, ", "), partial(s))
 }
 
 func protocolLegacy(cx *Context, s *State) verdict {
@@ -98,7 +169,7 @@ func protocolLegacy(cx *Context, s *State) verdict {
 		}
 	}
 	if len(unknown) > 0 {
-		return skip("could not tell whether %s is accepted", strings.Join(unknown, ", "))
+		return skip("could not tell whether %s is accepted%s", strings.Join(unknown, ", "), partial(s))
 	}
 	return pass("SSLv3, TLS 1.0 and TLS 1.1 are refused")
 }
@@ -151,7 +222,14 @@ func gradeCheck(s *State, g tlshello.Grade, judge func(fix, format string, a ...
 	if found := suitesGraded(s, g); len(found) > 0 {
 		return judge(cipherFix, "%d %s: %s", len(found), what, strings.Join(found, ", "))
 	}
-	return pass("no %s cipher suite accepted%s", g, partial(s))
+	if why := incomplete(s); why != "" {
+		return skip("could not tell whether any %s cipher suite is accepted: %s", g, why)
+	}
+	if u := unknownVersions(s); len(u) > 0 {
+		return pass("no %s cipher suite accepted in the versions enumerated; could not tell for %s", g,
+			strings.Join(u, ", "))
+	}
+	return pass("no %s cipher suite accepted", g)
 }
 
 func cipherSender(cx *Context, s *State) verdict {
@@ -167,12 +245,22 @@ func cipherSender(cx *Context, s *State) verdict {
 	if len(common) > 0 {
 		return pass("%d suite(s) in common with %s: %s", len(common), snd.Name, strings.Join(common, ", "))
 	}
+	if hs := s.Handshake; hs != nil && hs.Err == nil && snd.Offers(hs.Version, hs.CipherSuite) {
+		// The strict handshake, made as the sender, agreed on a suite:
+		// that is in common whatever the enumeration saw.
+		return pass("the strict handshake as %s negotiated %s %s (the enumeration found no suite of the "+
+			"sender's: its lists may be incomplete)", snd.Name, tlshello.SuiteName(hs.CipherSuite),
+			versionName(hs.Version))
+	}
 	var any bool
 	for _, p := range s.Scan.Protocols {
 		any = any || len(p.Ciphers) > 0
 	}
 	if !any {
 		return skip("no accepted cipher suite was found to compare%s", partial(s))
+	}
+	if why := incomplete(s); why != "" {
+		return skip("no suite in common with %s among those found, but %s", snd.Name, why)
 	}
 	var names []string
 	for _, id := range snd.Suites() {
@@ -195,4 +283,14 @@ func cipherOrder(cx *Context, s *State) verdict {
 	}
 	return info("the server does not enforce its cipher order on TLS 1.2: the client's preference wins " +
 		"(nginx `ssl_prefer_server_ciphers on;`, Apache `SSLHonorCipherOrder on` to enforce it)")
+}
+
+func versionName(v uint16) string {
+	switch v {
+	case tlshello.VersionTLS13:
+		return "(TLS 1.3)"
+	case tlshello.VersionTLS12:
+		return "(TLS 1.2)"
+	}
+	return fmt.Sprintf("(version %#04x)", v)
 }

@@ -43,6 +43,9 @@ func TestProtocolAndCipherChecks(t *testing.T) {
 		no(tlshello.VersionTLS11, "TLS 1.1", "protocol_version alert"),
 		yes(tlshello.VersionTLS12, "TLS 1.2", b(true), ecdheGCM), yes(tlshello.VersionTLS13, "TLS 1.3", nil, aes128),
 	}
+	// The strict handshake in each case agrees with the enumeration: TLS
+	// 1.3 where it is offered, TLS 1.2 where only it is, failed where
+	// neither is or the enumeration could not tell.
 	tests := []struct {
 		name      string
 		protocols []tlshello.Protocol
@@ -95,6 +98,7 @@ func TestProtocolAndCipherChecks(t *testing.T) {
 			ev := healthyEvidence(t, [][]byte{c.Leaf.DER, c.Intermediate.DER}, nil)
 			ev.Endpoints[0].Scan = &tlshello.Result{Protocols: tt.protocols}
 			ev.Endpoints[0].ScanErr = tt.scanErr
+			agreeWithScan(ev, tt.protocols)
 			expect(t, evaluate(ev, roots(c.Root)), tt.wants...)
 		})
 	}
@@ -125,4 +129,75 @@ func TestCertificatesFromTheEnumeration(t *testing.T) {
 		Ciphers: []tlshello.Cipher{suite(t, 0x002F)}}}
 	expect(t, evaluate(ev, roots(c.Root)),
 		want{"tls.handshake", report.Fail, []string{"the server accepts TLS 1.0 (1 suite(s): TLS_RSA_WITH_AES_128_CBC_SHA)"}})
+}
+
+// agreeWithScan makes the strict handshake agree with the enumeration:
+// TLS 1.3 when it found TLS 1.3, TLS 1.2 with a sender's suite when it found
+// one there, failed otherwise.
+func agreeWithScan(ev *probe.Evidence, protocols []tlshello.Protocol) {
+	hs := ev.Endpoints[0].Handshake
+	for _, p := range protocols {
+		if p.Version == tlshello.VersionTLS13 && isTrue(p.Offered) {
+			return
+		}
+	}
+	for _, p := range protocols {
+		if p.Version == tlshello.VersionTLS12 && isTrue(p.Offered) {
+			for _, c := range p.Ciphers {
+				if c.ID == 0xC02F {
+					hs.Version, hs.CipherSuite = tlshello.VersionTLS12, c.ID
+					return
+				}
+			}
+		}
+	}
+	failHandshake(ev, probe.ErrNoCommon, 40)
+}
+
+// TestHandshakeOverrulesTheEnumeration: when the hand-built hellos got
+// resets or odd replies while the strict handshake completed with TLS 1.3,
+// the report never says TLS 1.2 and 1.3 are not offered, and no cipher pass
+// rests on a scan that could not tell.
+func TestHandshakeOverrulesTheEnumeration(t *testing.T) {
+	c := testpki.NewChain(t, now)
+	ev := healthyEvidence(t, [][]byte{c.Leaf.DER, c.Intermediate.DER}, nil) // TLS 1.3, TLS_AES_128_GCM_SHA256
+	reset := func(v uint16, name string) tlshello.Protocol {
+		return tlshello.Protocol{Version: v, Name: name, Reason: "connection reset", Errors: []string{"reset"}}
+	}
+	closed := func(v uint16, name string) tlshello.Protocol {
+		return tlshello.Protocol{Version: v, Name: name, Offered: b(false), Reason: "closed without an alert"}
+	}
+	ev.Endpoints[0].Scan = &tlshello.Result{Protocols: []tlshello.Protocol{
+		closed(tlshello.VersionSSL30, "SSLv3"), closed(tlshello.VersionTLS10, "TLS 1.0"), closed(tlshello.VersionTLS11, "TLS 1.1"),
+		reset(tlshello.VersionTLS12, "TLS 1.2"), closed(tlshello.VersionTLS13, "TLS 1.3"),
+	}}
+	got := evaluate(ev, roots(c.Root))
+	expect(t, got,
+		want{"tls.handshake", report.Pass, []string{"TLS 1.3"}},
+		want{"protocol.modern", report.Pass, []string{"TLS 1.3 offered", "the strict handshake negotiated it", "closed without an alert"}},
+		want{"protocol.tls13", report.Pass, []string{"strict handshake negotiated it"}},
+		want{"cipher.sender", report.Pass, []string{"negotiated TLS_AES_128_GCM_SHA256"}},
+	)
+	for _, r := range got {
+		if r.Category() == "protocol" || r.Category() == "cipher" {
+			if r.Status == report.Fail {
+				t.Errorf("%s fails on an enumeration the handshake contradicts: %s", r.ID, r.Detail)
+			}
+		}
+	}
+
+	// Probes that got no usable answer in an offered version: no pass on
+	// the cipher lists, which may be incomplete.
+	ev.Endpoints[0].Scan.Protocols[4] = tlshello.Protocol{Version: tlshello.VersionTLS13, Name: "TLS 1.3", Offered: b(true),
+		Ciphers: []tlshello.Cipher{suite(t, 0x1301)}, Errors: []string{"TLS_AES_256_GCM_SHA384: connection reset"}}
+	expect(t, evaluate(ev, roots(c.Root)),
+		want{"cipher.insecure", report.Skip, []string{"could not tell", "1 TLS 1.3 probe(s) got no usable answer"}},
+		want{"cipher.weak", report.Skip, []string{"could not tell"}})
+
+	// A scan cut short: no pass either, though facts found stand.
+	ev.Endpoints[0].Scan.Protocols[4].Errors = nil
+	ev.Endpoints[0].ScanErr = &probe.NetError{Kind: probe.ErrTimeout, Msg: "the time budget ran out"}
+	expect(t, evaluate(ev, roots(c.Root)),
+		want{"cipher.insecure", report.Skip, []string{"cut short: the time budget ran out"}},
+		want{"protocol.legacy", report.Pass, nil}) // refusals seen before the cut are facts
 }
