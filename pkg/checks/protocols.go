@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"crypto/rsa"
 	"fmt"
 	"strings"
 
@@ -114,6 +115,9 @@ func protocolTLS13(cx *Context, s *State) verdict {
 	switch {
 	case isTrue(o):
 		return pass("TLS 1.3 is offered%s", contradicted(s, tlshello.VersionTLS13))
+	case isFalse(o) && handshakeFailure(reason(s, tlshello.VersionTLS13)) && smallRSA(s):
+		return skip("could not tell whether TLS 1.3 is enabled: the certificate's RSA key is too small to make the "+
+			"RSA-PSS signature TLS 1.3 requires, so the server refuses every TLS 1.3 hello (see cert.key)")
 	case isFalse(o):
 		return warn("Enable TLS 1.3 (one round trip less per handshake): nginx `ssl_protocols TLSv1.2 TLSv1.3;` "+
 			"(OpenSSL 1.1.1+); Apache `SSLProtocol -all +TLSv1.2 +TLSv1.3`",
@@ -136,6 +140,9 @@ func protocolModern(cx *Context, s *State) verdict {
 		}
 		return pass("%s offered%s%s", strings.Join(on, " and "), contradicted(s, tlshello.VersionTLS12),
 			contradicted(s, tlshello.VersionTLS13))
+	case isFalse(o12) && handshakeFailure(reason(s, tlshello.VersionTLS12)):
+		return skip("could not tell whether TLS 1.2 is offered: the server answers TLS 1.2 hellos with " +
+			"handshake_failure, not protocol_version, so it speaks TLS 1.2 but accepts nothing offered (see tls.handshake)")
 	case isFalse(o12) && isFalse(o13):
 		return fail(protocolsFix, "neither TLS 1.2 nor TLS 1.3 is offered (TLS 1.2: %s; TLS 1.3: %s): webhook "+
 			"senders cannot connect%s", reason(s, tlshello.VersionTLS12), reason(s, tlshello.VersionTLS13), partial(s))
@@ -293,4 +300,14 @@ func versionName(v uint16) string {
 		return "(TLS 1.2)"
 	}
 	return fmt.Sprintf("(version %#04x)", v)
+}
+
+// smallRSA reports whether the Set's leaf has an RSA key too small for
+// RSA-PSS, which TLS 1.3 signs with.
+func smallRSA(s *State) bool {
+	if s.chain == nil || s.chain.leaf == nil {
+		return false
+	}
+	k, ok := s.chain.leaf.PublicKey.(*rsa.PublicKey)
+	return ok && k.N.BitLen() < rsaPSSMinBits
 }
