@@ -167,6 +167,9 @@ func tlsHandshake(cx *Context, s *State) verdict {
 		return pass("%s with SNI %s", tlsnames.Version(hs.Version), sniWords(hs.ServerName))
 	}
 	e := hs.Err
+	if fix, detail, ok := handshakeCause(s); ok {
+		return fail(fix, "%s", detail)
+	}
 	switch e.Kind {
 	case probe.ErrPlainHTTP:
 		return fail(fmt.Sprintf("This port speaks plain HTTP: enable TLS on it (nginx: listen %d ssl; with "+
