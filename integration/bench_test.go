@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wacheck/wacheck/internal/delayproxy"
 	"github.com/wacheck/wacheck/internal/testpki"
 	"github.com/wacheck/wacheck/pkg/assemble"
 	"github.com/wacheck/wacheck/pkg/checks"
@@ -29,6 +30,9 @@ import (
 //   - pipeline: wacheck.Probe as `wacheck probe` runs it (the protocol and
 //     cipher enumeration included), everything but printing;
 //   - pipeline-quick: the same with --enumerate=false;
+//   - pipeline/rtt=50ms and pipeline-quick/rtt=50ms: the same through
+//     internal/delayproxy, 25 ms each way; the pipeline runs report the
+//     enumeration's connections (conns/op);
 //   - checks: the judgement alone, over evidence recorded once;
 //   - json: rendering the report as JSON.
 //
@@ -74,10 +78,27 @@ func BenchmarkProbe(b *testing.B) {
 		}
 	})
 
+	// The same server a 50 ms round trip away.
+	proxy, err := delayproxy.Listen("127.0.0.1:0", addr, 25*time.Millisecond)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { proxy.Close() })
+	far := func(c wacheck.Config) wacheck.Config {
+		_, port, _ := net.SplitHostPort(proxy.Addr().String())
+		t, err := target.Parse("localhost:"+port, "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		c.Probe.Target = t
+		c.Probe.Pinned = map[string][]netip.Addr{t.HostPort(): {netip.MustParseAddr("127.0.0.1")}}
+		return c
+	}
+
 	for _, bc := range []struct {
 		name string
 		cfg  wacheck.Config
-	}{{"pipeline", cfg}, {"pipeline-quick", quick}} {
+	}{{"pipeline", cfg}, {"pipeline-quick", quick}, {"pipeline/rtt=50ms", far(cfg)}, {"pipeline-quick/rtt=50ms", far(quick)}} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
@@ -87,6 +108,12 @@ func BenchmarkProbe(b *testing.B) {
 				// path, not the pipeline.
 				if rep.Worst() == report.Fail {
 					b.Fatalf("the probe failed: %+v", rep.Checks)
+				}
+			}
+			if bc.cfg.Probe.Enumerate {
+				ev := probe.Run(ctx, bc.cfg.Probe)
+				if len(ev.Endpoints) > 0 && ev.Endpoints[0].Scan != nil {
+					b.ReportMetric(float64(ev.Endpoints[0].Scan.Connections), "conns/op")
 				}
 			}
 		})

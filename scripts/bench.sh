@@ -2,12 +2,14 @@
 # Times `wacheck probe` against nginx on loopback, side by side with the tools
 # users would otherwise run (sslscan, testssl.sh) and with one bare
 # `openssl s_client` handshake as the floor, directly and through a delay
-# proxy that adds 25 ms in each direction. Prints a Markdown table;
-# docs/performance.md records the figures.
+# proxy that adds 25 ms in each direction. Prints a Markdown table, then one of
+# wacheck's enumeration alone (its time and connections, from its own report)
+# at both round trips; docs/performance.md records the figures.
 #
 # Two nginx endpoints, certificates made here with openssl:
 #   healthy  TLS 1.2/1.3, ECDHE-GCM, ECDSA P-256 leaf, full chain, OCSP staple, h2
-#   legacy   TLS 1.0 to 1.3, ssl_ciphers ALL:@SECLEVEL=0, RSA 2048 leaf, full chain, staple
+#   legacy   TLS 1.0 to 1.3, ssl_ciphers ALL:@SECLEVEL=0 and ssl_dhparam (RFC 7919
+#            ffdhe2048): 91 suites with OpenSSL 3.0; RSA 2048 leaf, full chain, staple
 #
 # Everything listens on and connects to 127.0.0.1 only; testssl runs with
 # --nodns none and without --phone-out, so nothing leaves the machine.
@@ -20,6 +22,8 @@
 #   TOOLS="..."    a subset of: wacheck wacheck-quick openssl sslscan testssl-S testssl
 #   PORT=18443     first port tried for nginx
 #   KEEP=1         keep the working directory (configs, logs, tool output)
+#   WACHECK_BIN=   time this wacheck binary instead of building the tree's (to
+#                  compare two versions: build the other from `git archive`)
 #
 # Needs: go, nginx, openssl, sslscan, testssl (make integration-deps bench-deps).
 set -euo pipefail
@@ -75,8 +79,13 @@ trap 'exit 130' INT TERM
 # --- binaries --------------------------------------------------------------
 mkdir -p "$work/bin" "$work/pki" "$work/nginx" "$work/out"
 VERSION=$(git describe --tags --always --dirty 2>/dev/null || echo dev)
-$GO build -trimpath -ldflags "-X github.com/wacheck/wacheck/pkg/cli.Version=$VERSION" \
-	-o "$work/bin/wacheck" ./cmd/wacheck
+if [ -n "${WACHECK_BIN:-}" ]; then
+	cp "$WACHECK_BIN" "$work/bin/wacheck"
+	VERSION="$VERSION (WACHECK_BIN=$WACHECK_BIN)"
+else
+	$GO build -trimpath -ldflags "-X github.com/wacheck/wacheck/pkg/cli.Version=$VERSION" \
+		-o "$work/bin/wacheck" ./cmd/wacheck
+fi
 $GO build -o "$work/bin/delayproxy" ./scripts/delayproxy
 WACHECK=$work/bin/wacheck
 
@@ -118,6 +127,9 @@ leaf() { # name, extensions file, then the key options of openssl req
 }
 leaf healthy "$pki/ec.ext" ec -pkeyopt ec_paramgen_curve:P-256
 leaf legacy "$pki/rsa.ext" rsa:2048
+# RFC 7919's ffdhe2048, as an operator makes the file for ssl_dhparam: with it
+# nginx offers finite-field DHE too.
+ossl genpkey -genparam -algorithm DH -pkeyopt group:ffdhe2048 -out "$pki/ffdhe2048.pem"
 
 # --- nginx -----------------------------------------------------------------
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -165,6 +177,7 @@ http {
         server_name localhost;
         ssl_certificate     $pki/legacy.fullchain.pem;
         ssl_certificate_key $pki/legacy.key;
+        ssl_dhparam         $pki/ffdhe2048.pem;
         ssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3;
         ssl_ciphers ALL:@SECLEVEL=0;
         ssl_stapling on;
@@ -298,10 +311,29 @@ for tool in $TOOLS; do
 	done
 done
 
-# How many connections wacheck's enumeration opened, from its own report.
-connections() {
-	"$WACHECK" probe "localhost:$1" --resolve "localhost:$1:127.0.0.1" --ca-file "$pki/root.pem" \
-		--format json --fail-on never | grep -A3 '"scan": {' | grep -o '"connections": [0-9]*' | grep -o '[0-9]*$'
+# wacheck's enumeration alone, from its own reports of the runs above: its
+# duration and the connections it opened, median (min–max).
+stat() { # values on stdin -> "median (min–max)"
+	sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) { print "–"; exit }
+		med = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		printf "%.0f (%.0f–%.0f)\n", med, v[1], v[NR] }'
 }
-echo
-echo "- wacheck's enumeration opened $(connections "$healthy_port") connections (healthy) and $(connections "$legacy_port") (legacy), at most 8 at a time"
+enum_field() { # label field -> the enumeration's field in wacheck's outputs for label
+	for f in "$work"/out/wacheck."$1".*.txt; do
+		grep -A3 '"enumeration": {' "$f" | grep -o "\"$2\": [0-9.]*" | head -1 | grep -o '[0-9.]*$'
+	done
+}
+case " $TOOLS " in
+*" wacheck "*)
+	echo
+	printf '| wacheck enumeration | loopback, ms | connections | +%s each way, ms | connections |\n' "$DELAY"
+	printf '|---------------------|-------------:|------------:|-----------------:|------------:|\n'
+	for ep in healthy legacy; do
+		printf '| %s | %s | %s | %s | %s |\n' "$ep" \
+			"$(enum_field "$ep" duration_ms | stat)" "$(enum_field "$ep" connections | stat)" \
+			"$(enum_field "$ep-delayed" duration_ms | stat)" "$(enum_field "$ep-delayed" connections | stat)"
+	done
+	echo
+	echo "- at most 8 connections at a time; durations are the enumeration's own (enumeration.duration_ms in the JSON), the full probe's are above"
+	;;
+esac

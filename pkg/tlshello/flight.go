@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"golang.org/x/crypto/cryptobyte"
 )
 
 // Record content types.
@@ -54,12 +56,15 @@ const maxCertificates = 16
 
 // ServerHello holds the fields of a ServerHello or HelloRetryRequest that a scan needs.
 type ServerHello struct {
-	Version       uint16 // negotiated: supported_versions when present, else LegacyVersion
+	Version       uint16 // negotiated: SupportedVersion when set, else LegacyVersion
 	LegacyVersion uint16
-	CipherSuite   uint16
-	Compression   uint8
-	Group         uint16 // key_share group (TLS 1.3); 0 when absent
-	HelloRetry    bool   // a HelloRetryRequest: Group is the group the server asks for
+	// SupportedVersion is the version in the supported_versions extension; 0 when absent.
+	SupportedVersion uint16
+	SessionID        []byte // legacy_session_id_echo
+	CipherSuite      uint16
+	Compression      uint8
+	Group            uint16 // key_share group (TLS 1.3); 0 when absent
+	HelloRetry       bool   // a HelloRetryRequest: Group is the group the server asks for
 }
 
 // KeyExchange holds what a TLS 1.0 to 1.2 ServerKeyExchange says about the group.
@@ -76,7 +81,7 @@ type KeyExchange struct {
 // ErrTruncated, ErrOversized, ErrMalformed, ErrNotTLS or ErrSSLv2. A Reply with a ServerHello
 // can come with an error: the ServerHello was intact and only what followed it was not.
 func ParseServerFlight(b []byte) (Reply, error) {
-	return readFlight(bytes.NewReader(b), true, true)
+	return readFlight(bytes.NewReader(b), true, true, nil)
 }
 
 // ReadServerFlight reads a server's first flight from r, no further than needed: up to the
@@ -85,10 +90,12 @@ func ParseServerFlight(b []byte) (Reply, error) {
 // so it does not wait for bytes a server will not send. Errors are as for ParseServerFlight,
 // or r's own (a timeout, a reset).
 func ReadServerFlight(r io.Reader, keyExchange bool) (Reply, error) {
-	return readFlight(r, keyExchange, false)
+	return readFlight(r, keyExchange, false, nil)
 }
 
-func readFlight(r io.Reader, keyExchange, stopAtEOF bool) (Reply, error) {
+// readFlight reads a flight; afterHello, when set, is called once a ServerHello that is
+// followed by more of the flight has been read.
+func readFlight(r io.Reader, keyExchange, stopAtEOF bool, afterHello func()) (Reply, error) {
 	f := &flightReader{r: r}
 	typ, body, alert, err := f.message()
 	if err != nil {
@@ -110,6 +117,9 @@ func readFlight(r io.Reader, keyExchange, stopAtEOF bool) (Reply, error) {
 	}
 	if stopAtEOF && len(f.hs) == 0 && f.atEOF() {
 		return reply, nil
+	}
+	if afterHello != nil {
+		afterHello()
 	}
 	reply.KeyExchange, err = f.keyExchange(sh.CipherSuite)
 	reply.Certificates = f.certs
@@ -145,25 +155,18 @@ func (f *flightReader) keyExchange(suite uint16) (*KeyExchange, error) {
 // parseCertificates reads a TLS 1.0 to 1.2 Certificate message's list. A malformed list
 // gives nil: the certificates are a by-product of the scan, never a reason to fail it.
 func parseCertificates(body []byte) [][]byte {
-	if len(body) < 3 {
-		return nil
-	}
-	n := int(body[0])<<16 | int(body[1])<<8 | int(body[2])
-	list := body[3:]
-	if n != len(list) {
+	in := cryptobyte.String(body)
+	var list cryptobyte.String
+	if !in.ReadUint24LengthPrefixed(&list) || !in.Empty() {
 		return nil
 	}
 	var certs [][]byte
-	for len(list) > 0 && len(certs) < maxCertificates {
-		if len(list) < 3 {
+	for !list.Empty() && len(certs) < maxCertificates {
+		var cert cryptobyte.String
+		if !list.ReadUint24LengthPrefixed(&cert) || cert.Empty() {
 			return nil
 		}
-		m := int(list[0])<<16 | int(list[1])<<8 | int(list[2])
-		if m == 0 || m > len(list)-3 {
-			return nil
-		}
-		certs = append(certs, bytes.Clone(list[3:3+m]))
-		list = list[3+m:]
+		certs = append(certs, bytes.Clone(cert))
 	}
 	return certs
 }
@@ -188,14 +191,14 @@ func (f *flightReader) atEOF() bool {
 // message returns the next handshake message, or the next fatal alert (or close_notify).
 func (f *flightReader) message() (typ uint8, body []byte, alert *Alert, err error) {
 	for {
-		if len(f.hs) >= 4 {
-			n := int(f.hs[1])<<16 | int(f.hs[2])<<8 | int(f.hs[3])
+		hs := cryptobyte.String(f.hs)
+		var n uint32
+		if hs.ReadUint8(&typ) && hs.ReadUint24(&n) {
 			if n > maxMessage {
 				return 0, nil, nil, fmt.Errorf("%w: %d-byte handshake message", ErrOversized, n)
 			}
-			if len(f.hs) >= 4+n {
-				typ, body = f.hs[0], f.hs[4:4+n]
-				f.hs = f.hs[4+n:]
+			if hs.ReadBytes(&body, int(n)) {
+				f.hs = hs
 				return typ, body, nil, nil
 			}
 		}
@@ -253,18 +256,21 @@ func (f *flightReader) record() (typ uint8, payload []byte, err error) {
 	}
 	f.n += len(hdr)
 	f.records++
-	typ = hdr[0]
-	length := int(hdr[3])<<8 | int(hdr[4])
+	var version, length uint16
+	h := cryptobyte.String(hdr[:])
+	h.ReadUint8(&typ)
+	h.ReadUint16(&version)
+	h.ReadUint16(&length)
 	switch {
 	case typ < recordChangeCipherSpec || typ > recordApplicationData:
 		return 0, nil, fmt.Errorf("%w: record type %d", ErrMalformed, typ)
-	case hdr[1] != 3:
-		return 0, nil, fmt.Errorf("%w: record version 0x%02X%02X", ErrMalformed, hdr[1], hdr[2])
+	case version>>8 != 3:
+		return 0, nil, fmt.Errorf("%w: record version 0x%04X", ErrMalformed, version)
 	case length == 0:
 		return 0, nil, fmt.Errorf("%w: empty record", ErrMalformed)
 	case length > maxRecordLen:
 		return 0, nil, fmt.Errorf("%w: %d-byte record", ErrOversized, length)
-	case f.n+length > maxFlightLen:
+	case f.n+int(length) > maxFlightLen:
 		return 0, nil, fmt.Errorf("%w: more than %d bytes before the end of the flight", ErrOversized, maxFlightLen)
 	}
 	payload = make([]byte, length)
@@ -274,7 +280,7 @@ func (f *flightReader) record() (typ uint8, payload []byte, err error) {
 		}
 		return 0, nil, err
 	}
-	f.n += length
+	f.n += int(length)
 	return typ, payload, nil
 }
 
@@ -297,46 +303,50 @@ func notTLS(b []byte) error {
 }
 
 func parseServerHello(body []byte) (*ServerHello, error) {
-	p := parser(body)
+	in := cryptobyte.String(body)
 	var sh ServerHello
-	var random, sessionID, exts []byte
-	if !p.u16(&sh.LegacyVersion) || !p.bytes(&random, 32) || !p.prefixed8(&sessionID) ||
-		!p.u16(&sh.CipherSuite) || !p.u8(&sh.Compression) {
+	var random []byte
+	var sessionID, exts cryptobyte.String
+	if !in.ReadUint16(&sh.LegacyVersion) || !in.ReadBytes(&random, 32) || !in.ReadUint8LengthPrefixed(&sessionID) ||
+		!in.ReadUint16(&sh.CipherSuite) || !in.ReadUint8(&sh.Compression) {
 		return nil, fmt.Errorf("%w: short ServerHello", ErrMalformed)
 	}
 	if len(sessionID) > 32 {
 		return nil, fmt.Errorf("%w: %d-byte session ID", ErrMalformed, len(sessionID))
 	}
-	sh.Version = sh.LegacyVersion
+	sh.SessionID = bytes.Clone(sessionID)
 	sh.HelloRetry = bytes.Equal(random, helloRetryRandom)
-	if len(p) > 0 {
-		if !p.prefixed16(&exts) || len(p) != 0 {
-			return nil, fmt.Errorf("%w: bad ServerHello extensions length", ErrMalformed)
-		}
+	if !in.Empty() && (!in.ReadUint16LengthPrefixed(&exts) || !in.Empty()) {
+		return nil, fmt.Errorf("%w: bad ServerHello extensions length", ErrMalformed)
 	}
+	// A message is at most maxMessage bytes, so there are at most maxMessage/4 extensions.
 	seen := map[uint16]bool{}
-	for e := parser(exts); len(e) > 0; {
+	for !exts.Empty() {
 		var typ uint16
-		var data []byte
-		if !e.u16(&typ) || !e.prefixed16(&data) {
+		var data cryptobyte.String
+		if !exts.ReadUint16(&typ) || !exts.ReadUint16LengthPrefixed(&data) {
 			return nil, fmt.Errorf("%w: bad ServerHello extension", ErrMalformed)
 		}
 		if seen[typ] {
 			return nil, fmt.Errorf("%w: duplicate extension %d", ErrMalformed, typ)
 		}
 		seen[typ] = true
-		d := parser(data)
 		switch typ {
 		case extSupportedVersions:
-			if !d.u16(&sh.Version) || len(d) != 0 {
+			if !data.ReadUint16(&sh.SupportedVersion) || !data.Empty() || sh.SupportedVersion == 0 {
 				return nil, fmt.Errorf("%w: bad supported_versions", ErrMalformed)
 			}
 		case extKeyShare:
-			var key []byte
-			if !d.u16(&sh.Group) || !sh.HelloRetry && !d.prefixed16(&key) || len(d) != 0 {
+			var key cryptobyte.String
+			if !data.ReadUint16(&sh.Group) || !sh.HelloRetry && (!data.ReadUint16LengthPrefixed(&key) || key.Empty()) ||
+				!data.Empty() || sh.Group == 0 {
 				return nil, fmt.Errorf("%w: bad key_share", ErrMalformed)
 			}
 		}
+	}
+	sh.Version = sh.LegacyVersion
+	if sh.SupportedVersion != 0 {
+		sh.Version = sh.SupportedVersion
 	}
 	if sh.HelloRetry && sh.Version < VersionTLS13 {
 		return nil, fmt.Errorf("%w: HelloRetryRequest without TLS 1.3", ErrMalformed)
@@ -350,38 +360,39 @@ func parseServerKeyExchange(body []byte, suite uint16) (*KeyExchange, error) {
 	if !ok {
 		return &KeyExchange{}, nil
 	}
-	p := parser(body)
+	in := cryptobyte.String(body)
+	short := fmt.Errorf("%w: short ServerKeyExchange", ErrMalformed)
 	if s.KeyExchange == "ECDHE_PSK" || s.KeyExchange == "DHE_PSK" {
-		var hint []byte
-		if !p.prefixed16(&hint) {
-			return nil, fmt.Errorf("%w: short ServerKeyExchange", ErrMalformed)
+		var hint cryptobyte.String
+		if !in.ReadUint16LengthPrefixed(&hint) {
+			return nil, short
 		}
 	}
 	switch ec, ff := s.ephemeral(); {
 	case ec:
 		var curveType uint8
 		var curve uint16
-		if !p.u8(&curveType) {
-			return nil, fmt.Errorf("%w: short ServerKeyExchange", ErrMalformed)
+		if !in.ReadUint8(&curveType) {
+			return nil, short
 		}
 		if curveType != 3 { // explicit curve parameters: no named group
 			return &KeyExchange{}, nil
 		}
-		if !p.u16(&curve) {
-			return nil, fmt.Errorf("%w: short ServerKeyExchange", ErrMalformed)
+		if !in.ReadUint16(&curve) {
+			return nil, short
 		}
 		return &KeyExchange{Group: curve}, nil
 	case ff:
-		var prime []byte
-		if !p.prefixed16(&prime) {
-			return nil, fmt.Errorf("%w: short ServerKeyExchange", ErrMalformed)
+		var prime cryptobyte.String
+		if !in.ReadUint16LengthPrefixed(&prime) {
+			return nil, short
 		}
-		prime = bytes.TrimLeft(prime, "\x00")
+		p := bytes.TrimLeft(prime, "\x00")
 		bits := 0
-		if len(prime) > 0 {
-			bits = (len(prime)-1)*8 + bitLen(prime[0])
+		if len(p) > 0 {
+			bits = (len(p)-1)*8 + bitLen(p[0])
 		}
-		return &KeyExchange{Group: ffdheGroup(prime), DHBits: bits}, nil
+		return &KeyExchange{Group: ffdheGroup(p), DHBits: bits}, nil
 	}
 	return &KeyExchange{}, nil
 }
@@ -392,45 +403,4 @@ func bitLen(b byte) int {
 		n++
 	}
 	return n
-}
-
-// parser consumes big-endian fields from the front of a byte slice. Each method reports
-// whether the field was there.
-type parser []byte
-
-func (p *parser) u8(v *uint8) bool {
-	if len(*p) < 1 {
-		return false
-	}
-	*v = (*p)[0]
-	*p = (*p)[1:]
-	return true
-}
-
-func (p *parser) u16(v *uint16) bool {
-	if len(*p) < 2 {
-		return false
-	}
-	*v = uint16((*p)[0])<<8 | uint16((*p)[1])
-	*p = (*p)[2:]
-	return true
-}
-
-func (p *parser) bytes(v *[]byte, n int) bool {
-	if len(*p) < n {
-		return false
-	}
-	*v = (*p)[:n]
-	*p = (*p)[n:]
-	return true
-}
-
-func (p *parser) prefixed8(v *[]byte) bool {
-	var n uint8
-	return p.u8(&n) && p.bytes(v, int(n))
-}
-
-func (p *parser) prefixed16(v *[]byte) bool {
-	var n uint16
-	return p.u16(&n) && p.bytes(v, int(n))
 }

@@ -2,64 +2,81 @@ package tlshello
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"testing"
 	"testing/iotest"
+
+	"golang.org/x/crypto/cryptobyte"
 )
 
 // Builders for handcrafted server replies.
 
+func build(f func(b *cryptobyte.Builder)) []byte {
+	b := cryptobyte.NewBuilder(nil)
+	f(b)
+	return b.BytesOrPanic()
+}
+
 func record(typ uint8, version uint16, payload []byte) []byte {
-	var b builder
-	b.u8(typ)
-	b.u16(version)
-	b.prefixed16(func(b *builder) { b.raw(payload) })
-	return b
+	return build(func(b *cryptobyte.Builder) {
+		b.AddUint8(typ)
+		b.AddUint16(version)
+		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(payload) })
+	})
 }
 
 func handshakeMsg(typ uint8, body []byte) []byte {
-	var b builder
-	b.u8(typ)
-	b.prefixed24(func(b *builder) { b.raw(body) })
-	return b
+	return build(func(b *cryptobyte.Builder) {
+		b.AddUint8(typ)
+		b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(body) })
+	})
 }
 
 func ext(typ uint16, data []byte) []byte {
-	var b builder
-	b.extension(typ, func(b *builder) { b.raw(data) })
-	return b
+	return build(func(b *cryptobyte.Builder) {
+		addExtension(b, typ, func(b *cryptobyte.Builder) { b.AddBytes(data) })
+	})
 }
 
 func u16s(vs ...uint16) []byte {
-	var b builder
-	for _, v := range vs {
-		b.u16(v)
-	}
-	return b
+	return build(func(b *cryptobyte.Builder) {
+		for _, v := range vs {
+			b.AddUint16(v)
+		}
+	})
 }
+
+// testSessionID is the session ID the handcrafted ServerHellos echo, unless told otherwise.
+var testSessionID = bytes.Repeat([]byte{7}, 32)
 
 // serverHelloBody builds a ServerHello body; exts nil means no extensions block at all.
 func serverHelloBody(version uint16, random []byte, suite uint16, exts [][]byte) []byte {
-	var b builder
-	b.u16(version)
+	return serverHelloBodySID(version, random, testSessionID, suite, 0, exts)
+}
+
+func serverHelloBodySID(version uint16, random, sessionID []byte, suite uint16, compression uint8, exts [][]byte) []byte {
 	if random == nil {
 		random = bytes.Repeat([]byte{0x42}, 32)
 	}
-	b.raw(random)
-	b.prefixed8(func(b *builder) { b.raw(bytes.Repeat([]byte{7}, 32)) })
-	b.u16(suite)
-	b.u8(0)
-	if exts != nil {
-		b.prefixed16(func(b *builder) {
-			for _, e := range exts {
-				b.raw(e)
-			}
-		})
-	}
-	return b
+	return build(func(b *cryptobyte.Builder) {
+		b.AddUint16(version)
+		b.AddBytes(random)
+		b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(sessionID) })
+		b.AddUint16(suite)
+		b.AddUint8(compression)
+		if exts != nil {
+			b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+				for _, e := range exts {
+					b.AddBytes(e)
+				}
+			})
+		}
+	})
 }
 
 func tls12Hello(suite uint16) []byte {
@@ -67,13 +84,21 @@ func tls12Hello(suite uint16) []byte {
 }
 
 func tls13Hello(suite, group uint16) []byte {
+	return tls13HelloSID(testSessionID, suite, group)
+}
+
+func tls13HelloSID(sessionID []byte, suite, group uint16) []byte {
 	key := append(u16s(group, 32), make([]byte, 32)...)
-	return handshakeMsg(typeServerHello, serverHelloBody(VersionTLS12, nil, suite,
+	return handshakeMsg(typeServerHello, serverHelloBodySID(VersionTLS12, nil, sessionID, suite, 0,
 		[][]byte{ext(extSupportedVersions, u16s(VersionTLS13)), ext(extKeyShare, key)}))
 }
 
 func helloRetry(suite, group uint16) []byte {
-	return handshakeMsg(typeServerHello, serverHelloBody(VersionTLS12, helloRetryRandom, suite,
+	return helloRetrySID(testSessionID, suite, group)
+}
+
+func helloRetrySID(sessionID []byte, suite, group uint16) []byte {
+	return handshakeMsg(typeServerHello, serverHelloBodySID(VersionTLS12, helloRetryRandom, sessionID, suite, 0,
 		[][]byte{ext(extSupportedVersions, u16s(VersionTLS13)), ext(extKeyShare, u16s(group))}))
 }
 
@@ -89,11 +114,11 @@ func ecdheKeyExchange(curve uint16) []byte {
 }
 
 func dheKeyExchange(p []byte) []byte {
-	var b builder
-	b.prefixed16(func(b *builder) { b.raw(p) })
-	b.prefixed16(func(b *builder) { b.u8(2) })
-	b.prefixed16(func(b *builder) { b.raw(make([]byte, len(p))) })
-	return handshakeMsg(typeServerKeyEx, b)
+	return handshakeMsg(typeServerKeyEx, build(func(b *cryptobyte.Builder) {
+		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(p) })
+		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddUint8(2) })
+		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(make([]byte, len(p))) })
+	}))
 }
 
 // ffdhe2048Prime is RFC 7919's ffdhe2048 p, for ServerKeyExchange samples.
@@ -128,23 +153,23 @@ var flightCases = []struct {
 	{
 		name: "TLS 1.2 ServerHello",
 		in:   record(recordHandshake, VersionTLS12, tls12Hello(0xC02F)),
-		want: Reply{ServerHello: &ServerHello{Version: VersionTLS12, LegacyVersion: VersionTLS12, CipherSuite: 0xC02F}},
+		want: Reply{ServerHello: &ServerHello{Version: VersionTLS12, LegacyVersion: VersionTLS12, SessionID: testSessionID, CipherSuite: 0xC02F}},
 	},
 	{
 		name: "TLS 1.0 ServerHello without extensions",
 		in: record(recordHandshake, VersionTLS10,
 			handshakeMsg(typeServerHello, serverHelloBody(VersionTLS10, nil, 0x002F, nil))),
-		want: Reply{ServerHello: &ServerHello{Version: VersionTLS10, LegacyVersion: VersionTLS10, CipherSuite: 0x002F}},
+		want: Reply{ServerHello: &ServerHello{Version: VersionTLS10, LegacyVersion: VersionTLS10, SessionID: testSessionID, CipherSuite: 0x002F}},
 	},
 	{
 		name: "TLS 1.3 ServerHello",
 		in:   cat(record(recordHandshake, VersionTLS12, tls13Hello(0x1302, GroupX25519)), record(recordChangeCipherSpec, VersionTLS12, []byte{1})),
-		want: Reply{ServerHello: &ServerHello{Version: VersionTLS13, LegacyVersion: VersionTLS12, CipherSuite: 0x1302, Group: GroupX25519}},
+		want: Reply{ServerHello: &ServerHello{Version: VersionTLS13, LegacyVersion: VersionTLS12, SupportedVersion: VersionTLS13, SessionID: testSessionID, CipherSuite: 0x1302, Group: GroupX25519}},
 	},
 	{
 		name: "HelloRetryRequest",
 		in:   record(recordHandshake, VersionTLS12, helloRetry(0x1301, GroupSecp384r1)),
-		want: Reply{ServerHello: &ServerHello{Version: VersionTLS13, LegacyVersion: VersionTLS12, CipherSuite: 0x1301,
+		want: Reply{ServerHello: &ServerHello{Version: VersionTLS13, LegacyVersion: VersionTLS12, SupportedVersion: VersionTLS13, SessionID: testSessionID, CipherSuite: 0x1301,
 			Group: GroupSecp384r1, HelloRetry: true}},
 	},
 	{
@@ -155,7 +180,7 @@ var flightCases = []struct {
 	{
 		name: "warning alert then ServerHello",
 		in:   cat(alertRecord(1, 112), record(recordHandshake, VersionTLS12, tls12Hello(0x009C))),
-		want: Reply{ServerHello: &ServerHello{Version: VersionTLS12, LegacyVersion: VersionTLS12, CipherSuite: 0x009C}},
+		want: Reply{ServerHello: &ServerHello{Version: VersionTLS12, LegacyVersion: VersionTLS12, SessionID: testSessionID, CipherSuite: 0x009C}},
 	},
 	{
 		name: "close_notify",
@@ -168,7 +193,7 @@ var flightCases = []struct {
 			m := tls12Hello(0xC030)
 			return cat(record(recordHandshake, VersionTLS12, m[:10]), record(recordHandshake, VersionTLS12, m[10:]))
 		}(),
-		want: Reply{ServerHello: &ServerHello{Version: VersionTLS12, LegacyVersion: VersionTLS12, CipherSuite: 0xC030}},
+		want: Reply{ServerHello: &ServerHello{Version: VersionTLS12, LegacyVersion: VersionTLS12, SessionID: testSessionID, CipherSuite: 0xC030}},
 	},
 	{
 		name: "ECDHE flight up to ServerKeyExchange",
@@ -177,7 +202,7 @@ var flightCases = []struct {
 			record(recordHandshake, VersionTLS12, ecdheKeyExchange(GroupSecp384r1)),
 			record(recordHandshake, VersionTLS12, handshakeMsg(typeServerDone, nil))),
 		want: Reply{
-			ServerHello: &ServerHello{Version: VersionTLS12, LegacyVersion: VersionTLS12, CipherSuite: 0xC02F},
+			ServerHello: &ServerHello{Version: VersionTLS12, LegacyVersion: VersionTLS12, SessionID: testSessionID, CipherSuite: 0xC02F},
 			KeyExchange: &KeyExchange{Group: GroupSecp384r1},
 		},
 	},
@@ -186,7 +211,7 @@ var flightCases = []struct {
 		in: record(recordHandshake, VersionTLS12, cat(tls12Hello(0x009E),
 			handshakeMsg(typeCertificate, []byte{0, 0, 0}), dheKeyExchange(ffdhe2048Prime()))),
 		want: Reply{
-			ServerHello: &ServerHello{Version: VersionTLS12, LegacyVersion: VersionTLS12, CipherSuite: 0x009E},
+			ServerHello: &ServerHello{Version: VersionTLS12, LegacyVersion: VersionTLS12, SessionID: testSessionID, CipherSuite: 0x009E},
 			KeyExchange: &KeyExchange{Group: GroupFFDHE2048, DHBits: 2048},
 		},
 	},
@@ -195,7 +220,7 @@ var flightCases = []struct {
 		in: record(recordHandshake, VersionTLS12, cat(tls12Hello(0x0033),
 			dheKeyExchange(append([]byte{0x00, 0xC5}, bytes.Repeat([]byte{0x11}, 127)...)))),
 		want: Reply{
-			ServerHello: &ServerHello{Version: VersionTLS12, LegacyVersion: VersionTLS12, CipherSuite: 0x0033},
+			ServerHello: &ServerHello{Version: VersionTLS12, LegacyVersion: VersionTLS12, SessionID: testSessionID, CipherSuite: 0x0033},
 			KeyExchange: &KeyExchange{DHBits: 1024},
 		},
 	},
@@ -203,13 +228,13 @@ var flightCases = []struct {
 		name: "RSA flight: no ServerKeyExchange",
 		in: record(recordHandshake, VersionTLS12, cat(tls12Hello(0x002F),
 			handshakeMsg(typeCertificate, []byte{0, 0, 0}), handshakeMsg(typeServerDone, nil))),
-		want: Reply{ServerHello: &ServerHello{Version: VersionTLS12, LegacyVersion: VersionTLS12, CipherSuite: 0x002F}},
+		want: Reply{ServerHello: &ServerHello{Version: VersionTLS12, LegacyVersion: VersionTLS12, SessionID: testSessionID, CipherSuite: 0x002F}},
 	},
 	{
 		name: "ServerHello then truncated certificate",
 		in: cat(record(recordHandshake, VersionTLS12, tls12Hello(0xC02F)),
 			record(recordHandshake, VersionTLS12, handshakeMsg(typeCertificate, make([]byte, 100)))[:50]),
-		want:    Reply{ServerHello: &ServerHello{Version: VersionTLS12, LegacyVersion: VersionTLS12, CipherSuite: 0xC02F}},
+		want:    Reply{ServerHello: &ServerHello{Version: VersionTLS12, LegacyVersion: VersionTLS12, SessionID: testSessionID, CipherSuite: 0xC02F}},
 		wantErr: ErrTruncated,
 	},
 	{name: "empty", in: nil, wantErr: ErrNoReply},
@@ -344,9 +369,68 @@ func TestFFDHEGroup(t *testing.T) {
 	}
 }
 
+// fuzzHellos are the hellos FuzzParseServerFlight judges every reply against, as sent.
+var fuzzHellos = func() []struct {
+	h    ClientHello
+	sent builtHello
+} {
+	out := []struct {
+		h    ClientHello
+		sent builtHello
+	}{}
+	for _, h := range []ClientHello{
+		{Version: VersionTLS10, CipherSuites: []uint16{0x002F, 0xC013, 0x0033}, Groups: ecGroups},
+		{Version: VersionTLS12, CipherSuites: []uint16{0xC02F, 0x009C, 0xC02B, 0x009E}, Groups: ecGroups},
+		{Version: VersionTLS13, CipherSuites: []uint16{0x1301, 0x1302, 0x1303}, Groups: tls13Groups, KeyShare: true},
+		{Version: VersionTLS13, CipherSuites: []uint16{0x1301, 0x1302}, Groups: []uint16{GroupSecp256r1}},
+	} {
+		sent := builtHello{groups: h.Groups}
+		if h.Version == VersionTLS13 {
+			sent.sessionID = testSessionID
+			if h.KeyShare {
+				sent.keyShares = []uint16{GroupX25519}
+			}
+		}
+		out = append(out, struct {
+			h    ClientHello
+			sent builtHello
+		}{h, sent})
+	}
+	return out
+}()
+
+// checkJudged fails t if reply, to the hello sent, was counted as an acceptance that breaks
+// the protocol.
+func checkJudged(t *testing.T, h ClientHello, sent builtHello, reply Reply, err error) {
+	t.Helper()
+	o := judge(context.Background(), h, sent, reply, err)
+	if o.verdict != accepted {
+		if o.reason == "" {
+			t.Fatalf("%s hello: %v outcome without a reason", versionName(h.Version), o.verdict)
+		}
+		return
+	}
+	sh := o.hello
+	switch {
+	case sh == nil:
+		t.Fatalf("accepted without a ServerHello")
+	case sh.Version != h.Version:
+		t.Fatalf("%s hello accepted as %s", versionName(h.Version), versionName(sh.Version))
+	case !slices.Contains(h.CipherSuites, sh.CipherSuite) || sh.Compression != 0:
+		t.Fatalf("accepted suite %s, compression %d: not offered", SuiteName(sh.CipherSuite), sh.Compression)
+	case h.Version == VersionTLS13 && !bytes.Equal(sh.SessionID, sent.sessionID):
+		t.Fatalf("accepted without the session ID echoed")
+	case sh.HelloRetry && slices.Contains(sent.keyShares, sh.Group):
+		t.Fatalf("accepted a HelloRetryRequest for %s, whose key share was sent", GroupName(sh.Group))
+	case h.Version == VersionTLS13 && !sh.HelloRetry && !slices.Contains(sent.keyShares, sh.Group):
+		t.Fatalf("accepted a ServerHello with a key share for %s", GroupName(sh.Group))
+	}
+}
+
 // FuzzParseServerFlight checks that no reply makes the parser panic or hang, that a nil error
-// always comes with exactly one of ServerHello and Alert, and that reading byte by byte from
-// a stream gives what reading the bytes at once gives.
+// always comes with exactly one of ServerHello and Alert, that reading byte by byte from a
+// stream gives what reading the bytes at once gives, and that no reply breaking the protocol
+// is judged an acceptance of the hellos in fuzzHellos.
 func FuzzParseServerFlight(f *testing.F) {
 	for _, tc := range flightCases {
 		f.Add(tc.in)
@@ -373,6 +457,9 @@ func FuzzParseServerFlight(f *testing.F) {
 				(!reflect.DeepEqual(whole.ServerHello, reply.ServerHello) || !reflect.DeepEqual(whole.Alert, reply.Alert)) {
 				t.Fatalf("ReadServerFlight %s, ParseServerFlight %s", replyString(whole), replyString(reply))
 			}
+		}
+		for _, fh := range fuzzHellos {
+			checkJudged(t, fh.h, fh.sent, reply, err)
 		}
 	})
 }

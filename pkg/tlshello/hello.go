@@ -6,6 +6,8 @@ import (
 	"net"
 	"slices"
 	"strings"
+
+	"golang.org/x/crypto/cryptobyte"
 )
 
 // ClientHello describes one hand-built ClientHello.
@@ -14,7 +16,8 @@ type ClientHello struct {
 	// legacy_version, or VersionTLS13 in supported_versions (legacy_version is then TLS 1.2).
 	Version      uint16
 	CipherSuites []uint16
-	// ServerName goes into the server_name extension. Empty, or an IP address, sends none.
+	// ServerName goes into the server_name extension. Empty, an IP address, or a name longer
+	// than 255 bytes (no DNS name is) sends none.
 	ServerName string
 	// Groups is the supported_groups list; nil means a default for Version: elliptic curves up
 	// to TLS 1.2, every group this package knows for TLS 1.3.
@@ -51,6 +54,9 @@ const (
 	typeCertStatus  uint8 = 22
 )
 
+// maxRecordPlaintext is the most a TLS record may carry (RFC 8446 5.1).
+const maxRecordPlaintext = 1 << 14
+
 // signatureAlgorithms is broad on purpose, SHA-1 and DSA included, so that old servers find
 // something they can sign with.
 var signatureAlgorithms = []uint16{
@@ -74,7 +80,21 @@ var signatureAlgorithms = []uint16{
 // psk_key_exchange_modes and key_share and send a 32-byte session ID, as browsers do. A hello
 // whose length falls between 256 and 511 bytes is padded to 512 (RFC 7685), since some
 // servers hang on those lengths.
+//
+// It panics when h cannot be encoded: more than 32,000 cipher suites or groups.
 func BuildClientHello(h ClientHello) []byte {
+	return h.build().records
+}
+
+// builtHello is a ClientHello as sent, with what judging the reply needs to know of it.
+type builtHello struct {
+	records   []byte
+	sessionID []byte   // the legacy_session_id sent
+	groups    []uint16 // the supported_groups sent; nil for SSL 3.0
+	keyShares []uint16 // the groups of the key shares sent
+}
+
+func (h ClientHello) build() builtHello {
 	rnd := h.Rand
 	if rnd == nil {
 		rnd = rand.Reader
@@ -87,106 +107,110 @@ func BuildClientHello(h ClientHello) []byte {
 		return b
 	}
 
-	var body builder
-	body.u16(min(h.Version, VersionTLS12))
-	body.raw(random(32))
-	body.prefixed8(func(b *builder) {
-		if h.Version >= VersionTLS13 {
-			b.raw(random(32))
-		}
-	})
-	body.prefixed16(func(b *builder) {
+	var out builtHello
+	clientRandom := random(32)
+	if h.Version >= VersionTLS13 {
+		out.sessionID = random(32)
+	}
+	body := cryptobyte.NewBuilder(nil)
+	body.AddUint16(min(h.Version, VersionTLS12))
+	body.AddBytes(clientRandom)
+	body.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(out.sessionID) })
+	body.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
 		for _, s := range h.CipherSuites {
-			b.u16(s)
+			b.AddUint16(s)
 		}
 		if h.Version < VersionTLS13 {
-			b.u16(scsvRenegotiation)
+			b.AddUint16(scsvRenegotiation)
 		}
 	})
-	body.prefixed8(func(b *builder) { b.u8(0) }) // null compression only
+	body.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddUint8(0) }) // null compression only
 
 	if h.Version >= VersionTLS10 {
-		exts := h.extensions(random)
+		exts := h.extensions(random, &out)
 		// RFC 7685 padding, sized as BoringSSL does: lengths counted with the handshake header.
-		if n := 4 + len(body) + 2 + len(exts); n > 0xFF && n < 0x200 {
+		if n := 4 + len(body.BytesOrPanic()) + 2 + len(exts.BytesOrPanic()); n > 0xFF && n < 0x200 {
 			pad := 0x200 - n
 			if pad >= 4+1 {
 				pad -= 4
 			} else {
 				pad = 1
 			}
-			exts.extension(extPadding, func(b *builder) { b.raw(make([]byte, pad)) })
+			addExtension(exts, extPadding, func(b *cryptobyte.Builder) { b.AddBytes(make([]byte, pad)) })
 		}
-		body.prefixed16(func(b *builder) { b.raw(exts) })
+		body.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(exts.BytesOrPanic()) })
 	}
 
-	var msg builder
-	msg.u8(typeClientHello)
-	msg.prefixed24(func(b *builder) { b.raw(body) })
+	msg := cryptobyte.NewBuilder(nil)
+	msg.AddUint8(typeClientHello)
+	msg.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(body.BytesOrPanic()) })
 
 	recordVersion := VersionTLS10
 	if h.Version == VersionSSL30 {
 		recordVersion = VersionSSL30
 	}
-	var out builder
-	for rest := []byte(msg); len(rest) > 0; {
-		n := min(len(rest), 1<<14)
-		out.u8(recordHandshake)
-		out.u16(recordVersion)
-		out.prefixed16(func(b *builder) { b.raw(rest[:n]) })
+	records := cryptobyte.NewBuilder(nil)
+	for rest := msg.BytesOrPanic(); len(rest) > 0; {
+		n := min(len(rest), maxRecordPlaintext)
+		records.AddUint8(recordHandshake)
+		records.AddUint16(recordVersion)
+		records.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(rest[:n]) })
 		rest = rest[n:]
 	}
+	out.records = records.BytesOrPanic()
 	return out
 }
 
-func (h ClientHello) extensions(random func(int) []byte) builder {
+func (h ClientHello) extensions(random func(int) []byte, out *builtHello) *cryptobyte.Builder {
 	groups := h.Groups
 	if groups == nil {
 		groups = defaultGroups(h.Version)
 	}
-	var exts builder
+	out.groups = groups
+	exts := cryptobyte.NewBuilder(nil)
 	if name := sniName(h.ServerName); name != "" {
-		exts.extension(extServerName, func(b *builder) {
-			b.prefixed16(func(b *builder) {
-				b.u8(0) // host_name
-				b.prefixed16(func(b *builder) { b.raw([]byte(name)) })
+		addExtension(exts, extServerName, func(b *cryptobyte.Builder) {
+			b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+				b.AddUint8(0) // host_name
+				b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes([]byte(name)) })
 			})
 		})
 	}
-	exts.extension(extECPointFormats, func(b *builder) {
-		b.prefixed8(func(b *builder) { b.u8(0) }) // uncompressed
+	addExtension(exts, extECPointFormats, func(b *cryptobyte.Builder) {
+		b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddUint8(0) }) // uncompressed
 	})
-	exts.extension(extSupportedGroups, func(b *builder) {
-		b.prefixed16(func(b *builder) {
+	addExtension(exts, extSupportedGroups, func(b *cryptobyte.Builder) {
+		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
 			for _, g := range groups {
-				b.u16(g)
+				b.AddUint16(g)
 			}
 		})
 	})
 	if h.Version < VersionTLS13 {
-		exts.extension(extExtendedMasterSec, func(*builder) {})
+		addExtension(exts, extExtendedMasterSec, func(*cryptobyte.Builder) {})
 	}
 	if h.Version >= VersionTLS12 {
-		exts.extension(extSignatureAlgorithms, func(b *builder) {
-			b.prefixed16(func(b *builder) {
+		addExtension(exts, extSignatureAlgorithms, func(b *cryptobyte.Builder) {
+			b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
 				for _, s := range signatureAlgorithms {
-					b.u16(s)
+					b.AddUint16(s)
 				}
 			})
 		})
 	}
 	if h.Version >= VersionTLS13 {
-		exts.extension(extSupportedVersions, func(b *builder) {
-			b.prefixed8(func(b *builder) { b.u16(VersionTLS13) })
+		addExtension(exts, extSupportedVersions, func(b *cryptobyte.Builder) {
+			b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddUint16(VersionTLS13) })
 		})
-		exts.extension(extPSKModes, func(b *builder) {
-			b.prefixed8(func(b *builder) { b.u8(1) }) // psk_dhe_ke
+		addExtension(exts, extPSKModes, func(b *cryptobyte.Builder) {
+			b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddUint8(1) }) // psk_dhe_ke
 		})
-		exts.extension(extKeyShare, func(b *builder) {
-			b.prefixed16(func(b *builder) {
+		addExtension(exts, extKeyShare, func(b *cryptobyte.Builder) {
+			b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
 				if h.KeyShare && slices.Contains(groups, GroupX25519) {
-					b.u16(GroupX25519)
-					b.prefixed16(func(b *builder) { b.raw(random(32)) })
+					out.keyShares = []uint16{GroupX25519}
+					b.AddUint16(GroupX25519)
+					b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(random(32)) })
 				}
 			})
 		})
@@ -194,39 +218,17 @@ func (h ClientHello) extensions(random func(int) []byte) builder {
 	return exts
 }
 
+func addExtension(b *cryptobyte.Builder, typ uint16, data cryptobyte.BuilderContinuation) {
+	b.AddUint16(typ)
+	b.AddUint16LengthPrefixed(data)
+}
+
 // sniName returns the host name to send in server_name: none for IP addresses (RFC 6066
-// forbids them), and no trailing dot.
+// forbids them) or names no DNS name can be, and no trailing dot.
 func sniName(s string) string {
 	s = strings.TrimSuffix(s, ".")
-	if net.ParseIP(s) != nil {
+	if net.ParseIP(s) != nil || len(s) > 255 {
 		return ""
 	}
 	return s
-}
-
-// builder appends big-endian fields and length-prefixed blocks.
-type builder []byte
-
-func (b *builder) u8(v uint8)   { *b = append(*b, v) }
-func (b *builder) u16(v uint16) { *b = append(*b, byte(v>>8), byte(v)) }
-func (b *builder) raw(p []byte) { *b = append(*b, p...) }
-
-func (b *builder) prefixed(lenBytes int, f func(*builder)) {
-	start := len(*b)
-	*b = append(*b, make([]byte, lenBytes)...)
-	f(b)
-	n := len(*b) - start - lenBytes
-	for i := lenBytes - 1; i >= 0; i-- {
-		(*b)[start+i] = byte(n)
-		n >>= 8
-	}
-}
-
-func (b *builder) prefixed8(f func(*builder))  { b.prefixed(1, f) }
-func (b *builder) prefixed16(f func(*builder)) { b.prefixed(2, f) }
-func (b *builder) prefixed24(f func(*builder)) { b.prefixed(3, f) }
-
-func (b *builder) extension(typ uint16, f func(*builder)) {
-	b.u16(typ)
-	b.prefixed16(f)
 }

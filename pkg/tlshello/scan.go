@@ -1,16 +1,17 @@
 package tlshello
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"maps"
 	"net"
 	"os"
 	"slices"
-	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -32,18 +33,28 @@ type Result struct {
 	Connections int        // TCP connections opened
 	Duration    time.Duration
 	// Certificates are the DER certificates a TLS 1.0 to 1.2 ServerHello flight carried, as
-	// served, from the first probe that read that far (the group probes do); nil when none
-	// did. They let the certificates be judged when no full handshake is possible.
+	// served, from the first probe that read that far; nil when none did. They let the
+	// certificates be judged when no full handshake is possible.
 	Certificates [][]byte
 }
 
 // Protocol is what a Scan found about one protocol version.
+//
+// Offered is a fact only when the server said so: true when it answered a hello for this
+// version with a well-formed ServerHello (or HelloRetryRequest) choosing something offered;
+// false when it refused the version itself (a protocol_version alert, or a ServerHello for a
+// lower version) or refused, with an alert, every suite of the version. Anything else — a
+// reset, a hang-up, a timeout, bytes that are not TLS, an SSLv2 reply, a reply that breaks
+// the protocol (a suite, version or compression method that was not offered, a
+// HelloRetryRequest for a group whose key share was sent, ...), or a scan cut short before
+// every suite got an answer — leaves Offered nil ("could not tell") with the Reason.
 type Protocol struct {
 	Version uint16
 	Name    string // as crypto/tls.VersionName: "SSLv3", "TLS 1.0", ... "TLS 1.3"
 	Offered *bool  // nil: could not tell
 	// Reason says why the version is not offered or could not be told: the alert the server
-	// sent ("protocol_version alert"), "connection reset", "timeout", ...
+	// sent ("protocol_version alert"), "connection reset", "timeout", "protocol violation:
+	// ...", "scan stopped: ...".
 	Reason string
 	// Ciphers are the accepted suites: in the server's order of preference when ServerOrder is
 	// true and that order could be derived (see Errors), else in code-point order.
@@ -55,8 +66,9 @@ type Protocol struct {
 	// highest version offered up to TLS 1.2 (ECDHE curves and RFC 7919 DHE groups), so they
 	// are empty for the other versions.
 	Groups []string
-	// DHBits is the size of the smallest DH prime seen in DHE suites, whether or not it is an
-	// RFC 7919 group; 0 when not probed (as for Groups) or no DHE suite is accepted.
+	// DHBits is the size of the smallest DH prime seen in DHE suites authenticated by the
+	// certificate (in anonymous ones when there are no others), whether or not it is an RFC
+	// 7919 group; 0 when not probed (as for Groups) or no DHE suite is accepted.
 	DHBits int
 	// Errors lists probes that got no usable answer; when not empty, Ciphers, ServerOrder or
 	// Groups may be incomplete.
@@ -74,23 +86,31 @@ type Cipher struct {
 const (
 	defaultConcurrency = 8
 	defaultTimeout     = 5 * time.Second
-	// maxChunk caps the suites in one hello: some servers fail on more than about 128.
-	maxChunk = 64
-	// minChunks splits even a short suite list, so that it is peeled in fewer rounds.
-	minChunks = 3
+	// maxChunk caps the suites in one hello: some servers fail on more than about 128
+	// (the renegotiation SCSV makes 128).
+	maxChunk = 127
 )
 
 // Scan finds the protocol versions, cipher suites and groups that the TLS server at addr
 // ("host:port") accepts, with hand-built ClientHellos, one per connection.
 //
-// Every version is probed at once. A version's suites are split into chunks of at most 64,
-// probed concurrently; each chunk is offered again without the suite the server chose until
-// the server refuses it. Where the server imposes its own preference (TLS 1.0 to 1.2), its
-// order is derived by offering the heads of the chunks' lists. Groups are probed one per hello.
+// Each version starts with one hello offering its likeliest suites. The same suites offered
+// again in the opposite order tell whether the server picks by its own preference or by the
+// client's. A server that follows the client's order chooses the first suite of a list that
+// it accepts, so every answer also shows the suites listed before it refused: the suites
+// still unknown are dealt into several hellos at once, and each answer settles a run of
+// them. A server that imposes its own order is peeled instead: each list is offered again
+// without the suite chosen until the server refuses it, which gives the server's order too.
+// Groups are found the same way: ECDHE answers name a curve from the list offered (rotated
+// from hello to hello), TLS 1.3 hellos without a key share get a HelloRetryRequest naming a
+// group, and lists of the groups still unknown settle the rest. A scheduler keeps at most
+// Concurrency connections open, giving the next one to the version with the most left to
+// find.
 //
-// A version whose first probe gets no usable answer (timeout, garbage) is reported as "could
-// not tell" without further probes. Scan returns an error only when no connection could be
-// opened at all, or when ctx ends; then the result holds what was found so far.
+// A version whose first probe gets no usable answer (timeout, garbage, a protocol
+// violation) is reported as "could not tell" without further probes. Scan returns an error
+// only when no connection could be opened at all, or when ctx ends; then the result holds
+// what was found so far, and what was not settled is "could not tell".
 func Scan(ctx context.Context, addr string, opts Options) (*Result, error) {
 	start := time.Now()
 	if _, _, err := net.SplitHostPort(addr); err != nil {
@@ -105,45 +125,38 @@ func Scan(ctx context.Context, addr string, opts Options) (*Result, error) {
 	if opts.Dial == nil {
 		opts.Dial = (&net.Dialer{}).DialContext
 	}
-	s := &scanner{addr: addr, opts: opts, sem: make(chan struct{}, opts.Concurrency)}
+	s := &scanner{addr: addr, opts: opts, suiteSeen: map[uint16][]versionState{},
+		kindSeen: map[string]map[uint16]*[2]int{}}
 
-	// Every version at once; each goes on to its server order (TLS 1.0 to 1.2) or its groups
-	// (TLS 1.3) as soon as its suites are known.
-	versions := []uint16{VersionSSL30, VersionTLS10, VersionTLS11, VersionTLS12, VersionTLS13}
-	found := make([]*versionScan, len(versions))
-	var wg sync.WaitGroup
-	for i, v := range versions {
-		wg.Go(func() {
-			f := s.scanVersion(ctx, v)
-			found[i] = f
-			switch {
-			case !f.offered():
-			case v <= VersionTLS12:
-				s.serverOrder(ctx, f)
-			default:
-				s.groups13(ctx, f)
-			}
-		})
+	var legacy []*suitePlanner
+	for _, v := range []uint16{VersionSSL30, VersionTLS10, VersionTLS11, VersionTLS12} {
+		legacy = append(legacy, newSuitePlanner(s, v))
 	}
-	wg.Wait()
-	// Groups up to TLS 1.2, in the highest of those versions offered.
-	for _, f := range slices.Backward(found) {
-		if f.version <= VersionTLS12 && f.offered() {
-			s.groups12(ctx, f)
-			break
-		}
+	for i, p := range legacy {
+		p.higher = legacy[i+1:]
 	}
+	tls13 := newTLS13Planner(s)
+	planners := []planner{legacy[3], tls13, legacy[2], legacy[1], legacy[0]}
+	s.run(ctx, planners)
 
 	res := &Result{Connections: int(s.conns.Load())}
 	if c := s.certs.Load(); c != nil {
 		res.Certificates = *c
 	}
+	stopped := ""
+	if err := ctxErr(ctx); err != nil {
+		stopped = "scan stopped: " + err.Error()
+	}
 	accepted := map[uint16]bool{}
-	for _, f := range found {
-		res.Protocols = append(res.Protocols, f.protocol())
-		for _, g := range f.groups {
+	for _, p := range legacy {
+		res.Protocols = append(res.Protocols, p.protocol(stopped))
+		for _, g := range p.reportedGroups() {
 			accepted[g] = true
 		}
+	}
+	res.Protocols = append(res.Protocols, tls13.protocol(stopped))
+	for _, g := range tls13.groups.accepted() {
+		accepted[g] = true
 	}
 	for _, g := range slices.SortedFunc(maps.Keys(accepted), func(a, b uint16) int {
 		return groupOrder[a] - groupOrder[b]
@@ -178,50 +191,158 @@ func ctxErr(ctx context.Context) error {
 type scanner struct {
 	addr    string
 	opts    Options
-	sem     chan struct{} // one token per open connection
 	conns   atomic.Int64
 	dialErr atomic.Value             // first dial error
 	certs   atomic.Pointer[[][]byte] // the first certificates a flight carried
+	// leafAuth is the key type of the first leaf certificate a flight carried, "RSA" or
+	// "ECDSA": suites authenticated by the other kind are then unlikely.
+	leafAuth atomic.Value
+	// kxStalled is set once a server stalled after a ServerHello: the probes that only
+	// want the suite then stop at the ServerHello.
+	kxStalled atomic.Bool
+	// suiteSeen records, per suite, the versions up to TLS 1.2 that accepted or refused
+	// it. Only the scheduler's goroutine uses it.
+	suiteSeen map[uint16][]versionState
+	// kindSeen counts, per kind of suite (see suiteKind) and version, the suites accepted
+	// and settled.
+	kindSeen map[string]map[uint16]*[2]int
 }
 
-// verdict is what one probe says about the hello it sent.
-type verdict int
+type versionState struct {
+	v  uint16
+	st itemState
+}
+
+// A planner decides the probes of one part of a scan. The scheduler calls its methods from
+// one goroutine only, so planners need no locks.
+type planner interface {
+	// next returns the probe the planner wants sent now, or nil when it has none (yet).
+	// With eager, connections would otherwise stay idle: the planner may take a probe
+	// that is less likely to find something, to save a round trip.
+	next(eager bool) *probe
+	// priority ranks the planners competing for a free connection: higher first.
+	priority() float64
+	// done hands the planner the outcome of one of its probes.
+	done(p *probe, o outcome)
+}
+
+// probe is one hello to send, and what its planner needs to remember about it.
+type probe struct {
+	owner planner
+	hello ClientHello
+	// keyExchange reads a TLS 1.0 to 1.2 flight up to the ServerKeyExchange.
+	keyExchange bool
+	kind        probeKind
+	list        []uint16 // the suites or groups probed, in the order sent
+	chain       *chain   // the chain the probe peels, if any
+	tag         int      // what the probe is for, within its kind
+}
+
+type probeKind int
 
 const (
-	accepted verdict = iota // a ServerHello for the version asked, choosing a suite offered
-	refused                 // an alert, a reset, a hang-up, a ServerHello for another version
-	unknown                 // no usable answer
+	probeVersion probeKind = iota // the first hello of a version
+	probeReverse                  // the first hello's suites in the opposite order
+	probeSuites                   // a list of suites still unknown
+	probeOrder                    // finding the server's order
+	probeCurves                   // a list of curves (TLS 1.0 to 1.2)
+	probeFFDHE                    // a list of RFC 7919 groups (TLS 1.0 to 1.2)
+	probeCurve                    // one curve (TLS 1.0 to 1.2), when the curve order is the server's
+	probeGroups                   // a list of TLS 1.3 groups
 )
 
-// outcome is the evidence from one probe.
-type outcome struct {
-	verdict verdict
-	hello   *ServerHello
-	kx      *KeyExchange
-	kxErr   string // accepted, but what followed the ServerHello could not be read
-	// reason explains a refusal or an unknown outcome.
-	reason string
-	// wrongVersion marks a refusal of the version itself: a protocol_version alert, or a
-	// ServerHello or SSLv2 reply for another version.
-	wrongVersion bool
+// run sends the planners' probes, at most Concurrency at once, until none wants more.
+func (s *scanner) run(ctx context.Context, planners []planner) {
+	type result struct {
+		p *probe
+		o outcome
+	}
+	results := make(chan result)
+	inflight, sent := 0, 0
+	for {
+		for inflight < s.opts.Concurrency && ctxErr(ctx) == nil && sent < maxProbes {
+			p := pick(planners, false)
+			if p == nil {
+				p = pick(planners, true)
+			}
+			if p == nil {
+				break
+			}
+			inflight++
+			sent++
+			go func() {
+				start := time.Now()
+				o := s.send(ctx, p)
+				if traceProbe != nil {
+					traceProbe(p, o, start)
+				}
+				results <- result{p, o}
+			}()
+		}
+		if inflight == 0 {
+			return
+		}
+		r := <-results
+		inflight--
+		r.p.owner.done(r.p, r.o)
+	}
 }
 
-// probe sends one hello on a new connection and judges the answer.
-func (s *scanner) probe(ctx context.Context, h ClientHello, keyExchange bool) outcome {
-	select {
-	case s.sem <- struct{}{}:
-	case <-ctx.Done():
-		return outcome{verdict: unknown, reason: "scan stopped: " + ctx.Err().Error()}
+// maxProbes bounds the hellos of one scan, whatever the server answers. Every answer settles
+// at least one suite or group, so a scan needs at most about as many hellos as there are
+// suites and groups to find; the bound only guards against a planner's mistake.
+const maxProbes = 3000
+
+// traceProbe, when set (by tests), sees every probe and its outcome.
+var traceProbe func(p *probe, o outcome, start time.Time)
+
+// pick asks the planners, highest priority first, for a probe.
+func pick(planners []planner, eager bool) *probe {
+	type ranked struct {
+		pl planner
+		pr float64
 	}
-	defer func() { <-s.sem }()
-	reply, err := s.exchange(ctx, h, keyExchange)
-	if len(reply.Certificates) > 0 {
-		s.certs.CompareAndSwap(nil, &reply.Certificates)
+	order := make([]ranked, 0, len(planners))
+	for _, pl := range planners {
+		if pr := pl.priority(); pr > 0 {
+			order = append(order, ranked{pl, pr})
+		}
 	}
-	return judge(ctx, h, reply, err)
+	slices.SortStableFunc(order, func(a, b ranked) int { return cmp.Compare(b.pr, a.pr) })
+	for _, r := range order {
+		if p := r.pl.next(eager); p != nil {
+			p.owner = r.pl
+			return p
+		}
+	}
+	return nil
 }
 
-func (s *scanner) exchange(ctx context.Context, h ClientHello, keyExchange bool) (Reply, error) {
+// send sends one probe on a new connection and judges the answer.
+func (s *scanner) send(ctx context.Context, p *probe) outcome {
+	h := p.hello
+	h.ServerName = s.opts.ServerName
+	sent := h.build()
+	reply, err := s.exchange(ctx, sent.records, p.keyExchange && (p.kind != probeSuites && p.kind != probeVersion &&
+		p.kind != probeReverse || !s.kxStalled.Load()))
+	if len(reply.Certificates) > 0 && s.certs.CompareAndSwap(nil, &reply.Certificates) {
+		if leaf, err := x509.ParseCertificate(reply.Certificates[0]); err == nil {
+			switch leaf.PublicKeyAlgorithm {
+			case x509.RSA:
+				s.leafAuth.Store("RSA")
+			case x509.ECDSA:
+				s.leafAuth.Store("ECDSA")
+			}
+		}
+	}
+	o := judge(ctx, h, sent, reply, err)
+	if o.verdict == accepted && errors.Is(err, os.ErrDeadlineExceeded) && ctxErr(ctx) == nil {
+		s.kxStalled.Store(true)
+	}
+	return o
+}
+
+func (s *scanner) exchange(ctx context.Context, hello []byte, keyExchange bool) (Reply, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
 	defer cancel()
 	conn, err := s.opts.Dial(ctx, "tcp", s.addr)
@@ -236,28 +357,61 @@ func (s *scanner) exchange(ctx context.Context, h ClientHello, keyExchange bool)
 	}
 	// Wake blocked reads when ctx is cancelled before the deadline.
 	defer context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })()
-	if _, err := conn.Write(BuildClientHello(h)); err != nil {
+	start := time.Now()
+	if _, err := conn.Write(hello); err != nil {
 		return Reply{}, err
 	}
-	return ReadServerFlight(conn, keyExchange)
+	// The rest of the flight follows the ServerHello at once: a server that stalls after
+	// it gets a few round trips, not the whole timeout (the ServerHello is the answer; what
+	// follows only names the group).
+	return readFlight(conn, keyExchange, false, func() {
+		rest := max(minFlightRest, 4*time.Since(start))
+		if d, ok := ctx.Deadline(); !ok || time.Now().Add(rest).Before(d) {
+			conn.SetReadDeadline(time.Now().Add(rest))
+		}
+	})
 }
+
+// minFlightRest is the least time given to the rest of a flight after its ServerHello.
+const minFlightRest = 500 * time.Millisecond
 
 type dialError struct{ err error }
 
 func (e *dialError) Error() string { return e.err.Error() }
 func (e *dialError) Unwrap() error { return e.err }
 
-// judge turns a reply into an outcome. Only a well-formed ServerHello for the version asked,
-// choosing a suite that was offered, counts as acceptance.
-func judge(ctx context.Context, h ClientHello, reply Reply, err error) outcome {
+// verdict is what one probe says about the hello it sent.
+type verdict int
+
+const (
+	accepted verdict = iota // a ServerHello for the version asked, breaking no rule
+	refused                 // an alert, or a ServerHello for a lower version
+	unknown                 // no usable answer: a reset, a timeout, garbage, a protocol violation
+)
+
+// outcome is the evidence from one probe.
+type outcome struct {
+	verdict verdict
+	hello   *ServerHello
+	kx      *KeyExchange
+	kxErr   string // accepted, but what followed the ServerHello could not be read
+	// reason explains a refusal or an unknown outcome.
+	reason string
+	// wrongVersion marks a refusal of the version itself: a protocol_version alert, or a
+	// ServerHello for a lower version.
+	wrongVersion bool
+}
+
+// judge turns a reply into an outcome. Only a well-formed ServerHello for the version asked
+// that keeps the rules of the protocol counts as acceptance; a reply that breaks them says
+// nothing about what the server accepts.
+func judge(ctx context.Context, h ClientHello, sent builtHello, reply Reply, err error) outcome {
 	if sh := reply.ServerHello; sh != nil {
-		if sh.Version != h.Version {
-			return outcome{verdict: refused, wrongVersion: true,
-				reason: "server answered with " + versionName(sh.Version)}
+		if v := violation(h, sent, sh, reply.KeyExchange); v != "" {
+			return outcome{verdict: unknown, reason: "protocol violation: " + v}
 		}
-		if !slices.Contains(h.CipherSuites, sh.CipherSuite) {
-			return outcome{verdict: unknown,
-				reason: fmt.Sprintf("server chose %s, which was not offered", SuiteName(sh.CipherSuite))}
+		if sh.Version < h.Version {
+			return outcome{verdict: refused, wrongVersion: true, reason: "server answered with " + versionName(sh.Version)}
 		}
 		o := outcome{verdict: accepted, hello: sh, kx: reply.KeyExchange}
 		if err != nil {
@@ -278,362 +432,61 @@ func judge(ctx context.Context, h ClientHello, reply Reply, err error) outcome {
 	case errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &netErr) && netErr.Timeout():
 		return outcome{verdict: unknown, reason: "timeout"}
 	case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE):
-		return outcome{verdict: refused, reason: "connection reset"}
+		return outcome{verdict: unknown, reason: "connection reset"}
 	case errors.Is(err, ErrNoReply):
-		return outcome{verdict: refused, reason: "connection closed without a reply"}
+		return outcome{verdict: unknown, reason: "connection closed without a reply"}
 	case errors.Is(err, ErrSSLv2):
-		return outcome{verdict: refused, reason: "server answered with SSLv2", wrongVersion: true}
+		return outcome{verdict: unknown, reason: "server answered with SSLv2"}
 	}
 	return outcome{verdict: unknown, reason: err.Error()}
 }
 
+// violation returns what in sh (and the key exchange that followed it) breaks the rules of
+// the protocol for the hello sent, or "".
+func violation(h ClientHello, sent builtHello, sh *ServerHello, kx *KeyExchange) string {
+	switch {
+	case sh.LegacyVersion < VersionSSL30:
+		return fmt.Sprintf("server answered with version 0x%04X", sh.LegacyVersion)
+	case h.Version < VersionTLS13 && sh.SupportedVersion != 0:
+		return fmt.Sprintf("server answered a %s hello with supported_versions, which was not offered", versionName(h.Version))
+	case sh.SupportedVersion != 0 && sh.SupportedVersion != VersionTLS13:
+		return fmt.Sprintf("supported_versions names %s, which was not offered", versionName(sh.SupportedVersion))
+	case sh.LegacyVersion > VersionTLS12 && sh.SupportedVersion == 0:
+		return fmt.Sprintf("ServerHello legacy_version %s without supported_versions", versionName(sh.LegacyVersion))
+	case sh.Version > h.Version:
+		return fmt.Sprintf("server answered a %s hello with %s", versionName(h.Version), versionName(sh.Version))
+	case !slices.Contains(h.CipherSuites, sh.CipherSuite):
+		return fmt.Sprintf("server chose %s, which was not offered", SuiteName(sh.CipherSuite))
+	case sh.Compression != 0:
+		return fmt.Sprintf("server chose compression method %d, which was not offered", sh.Compression)
+	}
+	if sh.Version == VersionTLS13 {
+		switch {
+		case sh.LegacyVersion != VersionTLS12:
+			return fmt.Sprintf("TLS 1.3 ServerHello with legacy_version 0x%04X", sh.LegacyVersion)
+		case !bytes.Equal(sh.SessionID, sent.sessionID):
+			return "the server did not echo the session ID"
+		case sh.HelloRetry && sh.Group != 0 && slices.Contains(sent.keyShares, sh.Group):
+			return fmt.Sprintf("HelloRetryRequest asks for %s, whose key share was sent", GroupName(sh.Group))
+		case sh.HelloRetry && sh.Group != 0 && !slices.Contains(sent.groups, sh.Group):
+			return fmt.Sprintf("HelloRetryRequest asks for %s, which was not offered", GroupName(sh.Group))
+		case !sh.HelloRetry && sh.Group == 0:
+			return "TLS 1.3 ServerHello without a key share"
+		case !sh.HelloRetry && !slices.Contains(sent.keyShares, sh.Group):
+			return fmt.Sprintf("ServerHello key share for %s, for which none was sent", GroupName(sh.Group))
+		}
+		return ""
+	}
+	if kx != nil && kx.Group != 0 && sent.groups != nil && !slices.Contains(sent.groups, kx.Group) {
+		if s, ok := LookupSuite(sh.CipherSuite); ok {
+			if ec, _ := s.ephemeral(); ec {
+				return fmt.Sprintf("ServerKeyExchange uses %s, which was not offered", GroupName(kx.Group))
+			}
+		}
+	}
+	return ""
+}
+
 func versionName(v uint16) string {
 	return tls.VersionName(v)
-}
-
-// versionScan collects what is found about one version while a Scan runs.
-type versionScan struct {
-	version uint16
-	chunks  []chunkResult
-	first   outcome // the first probe, when it alone settled the version
-
-	order       []uint16 // accepted suites in server order, when known
-	serverOrder *bool
-	groups      []uint16
-	dhBits      int
-	mu          sync.Mutex // guards errors: order and group probes run at once
-	errors      []string
-}
-
-// chunkResult is one chunk of suites, peeled.
-type chunkResult struct {
-	accepted []uint16 // in the order the server chose them
-	end      outcome  // the probe that ended the peeling; zero if every suite was accepted
-}
-
-func (f *versionScan) offered() bool {
-	for _, c := range f.chunks {
-		if len(c.accepted) > 0 {
-			return true
-		}
-	}
-	return false
-}
-
-func (f *versionScan) accepted() []uint16 {
-	var ids []uint16
-	for _, c := range f.chunks {
-		ids = append(ids, c.accepted...)
-	}
-	return ids
-}
-
-func (f *versionScan) addError(format string, args ...any) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.errors = append(f.errors, fmt.Sprintf(format, args...))
-}
-
-// scanVersion finds whether version v is offered and which suites it accepts. The first chunk
-// is probed alone: a server refusing the version says so there, saving the other probes.
-func (s *scanner) scanVersion(ctx context.Context, v uint16) *versionScan {
-	f := &versionScan{version: v}
-	suites := suitesFor(v)
-	chunks := deal(suites, max(minChunks, (len(suites)+maxChunk-1)/maxChunk))
-	first := s.probe(ctx, s.hello(v, chunks[0]), false)
-	if first.wrongVersion || first.verdict == unknown {
-		f.first = first
-		return f
-	}
-	f.chunks = make([]chunkResult, len(chunks))
-	var wg sync.WaitGroup
-	for i, c := range chunks {
-		wg.Go(func() {
-			if i == 0 {
-				f.chunks[i] = s.peel(ctx, v, c, &first)
-			} else {
-				f.chunks[i] = s.peel(ctx, v, c, nil)
-			}
-		})
-	}
-	wg.Wait()
-	for _, c := range f.chunks {
-		if c.end.verdict == unknown {
-			f.addError("some suites could not be tested: %s", c.end.reason)
-		}
-	}
-	return f
-}
-
-// deal splits suites into n chunks round-robin, so that neighbouring code points (often the
-// suites a server enables together) land in different chunks and are peeled in parallel.
-func deal(suites []uint16, n int) [][]uint16 {
-	n = max(1, min(n, len(suites)))
-	chunks := make([][]uint16, n)
-	for i, s := range suites {
-		chunks[i%n] = append(chunks[i%n], s)
-	}
-	return chunks
-}
-
-// peel offers set, removes the suite the server chose, and offers the rest again until the
-// server refuses or nothing is left. first, if set, is the outcome of offering set already.
-func (s *scanner) peel(ctx context.Context, v uint16, set []uint16, first *outcome) chunkResult {
-	var res chunkResult
-	rest := slices.Clone(set)
-	for len(rest) > 0 {
-		var o outcome
-		if first != nil {
-			o, first = *first, nil
-		} else {
-			o = s.probe(ctx, s.hello(v, rest), false)
-		}
-		if o.verdict != accepted {
-			res.end = o
-			return res
-		}
-		chosen := o.hello.CipherSuite
-		res.accepted = append(res.accepted, chosen)
-		rest = slices.DeleteFunc(rest, func(id uint16) bool { return id == chosen })
-	}
-	return res
-}
-
-func (s *scanner) hello(v uint16, suites []uint16) ClientHello {
-	return ClientHello{Version: v, CipherSuites: suites, ServerName: s.opts.ServerName, KeyShare: true}
-}
-
-// serverOrder finds whether the server imposes its preference and, if so, its full order.
-// It offers the accepted suites in two opposite orders: the same choice both times means the
-// server's order. Each chunk was peeled in the server's order already, so the full order is a
-// merge of the chunks' lists, one probe of their heads per step.
-func isChaCha(id uint16) bool  { return strings.Contains(SuiteName(id), "CHACHA20") }
-func notChaCha(id uint16) bool { return !isChaCha(id) }
-
-func (s *scanner) serverOrder(ctx context.Context, f *versionScan) {
-	all := f.accepted()
-	if len(all) < 2 {
-		return
-	}
-	// A server that enforces its order may still honour a client that puts
-	// ChaCha20 first (OpenSSL's PRIORITIZE_CHACHA, on in HAProxy and many
-	// others): test the order on the other suites when there are two.
-	fwd := all[:min(len(all), maxChunk)]
-	if rest := slices.DeleteFunc(slices.Clone(fwd), isChaCha); len(rest) >= 2 {
-		fwd = rest
-	}
-	rev := slices.Clone(fwd)
-	slices.Reverse(rev)
-	var a, b outcome
-	var wg sync.WaitGroup
-	wg.Go(func() { a = s.probe(ctx, s.hello(f.version, fwd), false) })
-	wg.Go(func() { b = s.probe(ctx, s.hello(f.version, rev), false) })
-	wg.Wait()
-	for _, o := range []outcome{a, b} {
-		if o.verdict != accepted {
-			f.addError("server order: %s", o.reason)
-			return
-		}
-	}
-	ca, cb := a.hello.CipherSuite, b.hello.CipherSuite
-	switch {
-	case ca == fwd[0] && cb == rev[0]:
-		f.serverOrder = new(false)
-		return
-	case ca != cb:
-		f.addError("server order: chose %s and %s from the same suites", SuiteName(ca), SuiteName(cb))
-		return
-	}
-	f.serverOrder = new(true)
-
-	var lists [][]uint16
-	for _, c := range f.chunks {
-		if len(c.accepted) > 0 {
-			lists = append(lists, slices.Clone(c.accepted))
-		}
-	}
-	var order []uint16
-	top, known := ca, len(fwd) == len(all) // the next suite in the server's order, if known
-	for {
-		lists = slices.DeleteFunc(lists, func(l []uint16) bool { return len(l) == 0 })
-		if len(lists) == 1 {
-			order = append(order, lists[0]...)
-			break
-		}
-		if len(lists) == 0 {
-			break
-		}
-		var heads []uint16
-		for _, l := range lists {
-			heads = append(heads, l[0])
-		}
-		if !known {
-			// ChaCha20 suites last, so that a server prioritising ChaCha20
-			// for clients that prefer it still shows its own order.
-			offer := append(slices.DeleteFunc(slices.Clone(heads), isChaCha), slices.DeleteFunc(slices.Clone(heads), notChaCha)...)
-			o := s.probe(ctx, s.hello(f.version, offer), false)
-			if o.verdict != accepted {
-				f.addError("server order incomplete: %s", o.reason)
-				return
-			}
-			top = o.hello.CipherSuite
-		}
-		i := slices.Index(heads, top)
-		if i < 0 {
-			f.addError("server order incomplete: %s chosen out of order", SuiteName(top))
-			return
-		}
-		order = append(order, top)
-		lists[i] = lists[i][1:]
-		known = false
-	}
-	f.order = order
-}
-
-// groups13 offers TLS 1.3 hellos with one group each. A ServerHello or HelloRetryRequest
-// naming that group means the server accepts it.
-func (s *scanner) groups13(ctx context.Context, f *versionScan) {
-	suites := f.accepted()
-	for i, o := range s.probeGroups(ctx, f, tls13Groups, func(g uint16) []ClientHello {
-		h := s.hello(f.version, suites)
-		h.Groups = []uint16{g}
-		return []ClientHello{h}
-	}) {
-		if o.verdict == accepted && o.hello.Group == tls13Groups[i] {
-			f.groups = append(f.groups, tls13Groups[i])
-		}
-	}
-}
-
-// certCurves are the curves an ECDSA certificate is likely to be on.
-var certCurves = []uint16{GroupSecp256r1, GroupSecp384r1, GroupSecp521r1}
-
-// groups12 offers TLS 1.0 to 1.2 hellos with the accepted ECDHE suites and one curve each, and
-// with the accepted DHE suites and one RFC 7919 group each, and reads the group the
-// ServerKeyExchange uses. A server that ignores the group offered does not count as accepting
-// it: most DHE servers use their own prime whatever the client lists.
-//
-// Up to TLS 1.2 the curve list also covers the certificate: a server with only ECDSA suites
-// may refuse a hello that does not list its certificate's curve. Such a refusal is retried with
-// the usual certificate curves after the one probed, so a server that ranks one of them above
-// the probed curve hides the latter.
-func (s *scanner) groups12(ctx context.Context, f *versionScan) {
-	var ecdsa, ec, ff []uint16
-	for _, id := range f.accepted() {
-		suite, _ := LookupSuite(id)
-		switch isEC, isFF := suite.ephemeral(); {
-		case isEC && suite.Auth == "ECDSA":
-			ecdsa = append(ecdsa, id)
-		case isEC:
-			ec = append(ec, id)
-		case isFF:
-			ff = append(ff, id)
-		}
-	}
-	var groups []uint16
-	if len(ec)+len(ecdsa) > 0 {
-		groups = append(groups, ecGroups...)
-	}
-	if len(ff) > 0 {
-		groups = append(groups, ffdheGroups...)
-	}
-	hello := func(suites, groups []uint16) ClientHello {
-		h := s.hello(f.version, suites[:min(len(suites), maxChunk)])
-		h.Groups = groups
-		return h
-	}
-	for i, o := range s.probeGroups(ctx, f, groups, func(g uint16) []ClientHello {
-		switch {
-		case slices.Contains(ffdheGroups, g):
-			return []ClientHello{hello(ff, []uint16{g})}
-		case len(ec) > 0:
-			return []ClientHello{hello(ec, []uint16{g})}
-		}
-		others := slices.DeleteFunc(slices.Clone(certCurves), func(c uint16) bool { return c == g })
-		return []ClientHello{hello(ecdsa, []uint16{g}), hello(ecdsa, append([]uint16{g}, others...))}
-	}) {
-		if o.verdict != accepted || o.kx == nil {
-			continue
-		}
-		if o.kx.Group == groups[i] {
-			f.groups = append(f.groups, groups[i])
-		}
-		if o.kx.DHBits > 0 && (f.dhBits == 0 || o.kx.DHBits < f.dhBits) {
-			f.dhBits = o.kx.DHBits
-		}
-	}
-}
-
-// probeGroups probes each group with the hellos hellos returns for it, trying the next one
-// only when the server refused the previous one, and returns each group's last outcome. It
-// notes the probes that got no usable answer.
-func (s *scanner) probeGroups(ctx context.Context, f *versionScan, groups []uint16,
-	hellos func(uint16) []ClientHello) []outcome {
-	outcomes := make([]outcome, len(groups))
-	var wg sync.WaitGroup
-	for i, g := range groups {
-		wg.Go(func() {
-			var o outcome
-			for _, h := range hellos(g) {
-				if o = s.probe(ctx, h, f.version <= VersionTLS12); o.verdict != refused {
-					break
-				}
-			}
-			switch {
-			case o.verdict == unknown:
-				f.addError("group %s: %s", GroupName(g), o.reason)
-			case o.verdict == accepted && o.kxErr != "":
-				f.addError("group %s: %s", GroupName(g), o.kxErr)
-			}
-			outcomes[i] = o
-		})
-	}
-	wg.Wait()
-	return outcomes
-}
-
-// protocol turns the evidence about a version into its report.
-func (f *versionScan) protocol() Protocol {
-	p := Protocol{Version: f.version, Name: versionName(f.version), ServerOrder: f.serverOrder}
-	p.Offered, p.Reason = f.verdict()
-	ids := f.order
-	if ids == nil {
-		ids = f.accepted()
-		slices.Sort(ids)
-	}
-	for _, id := range ids {
-		suite, _ := LookupSuite(id)
-		p.Ciphers = append(p.Ciphers, Cipher{ID: id, Name: suite.Name, OpenSSLName: suite.OpenSSLName, Grade: suite.Grade})
-	}
-	for _, g := range f.groups {
-		p.Groups = append(p.Groups, GroupName(g))
-	}
-	p.DHBits = f.dhBits
-	p.Errors = slices.Sorted(slices.Values(f.errors))
-	return p
-}
-
-// verdict decides whether the version is offered: yes if any chunk got a ServerHello for it;
-// no if the server refused the version itself, or refused every chunk; else could not tell.
-func (f *versionScan) verdict() (*bool, string) {
-	if f.chunks == nil {
-		if f.first.verdict == unknown {
-			return nil, f.first.reason
-		}
-		return new(false), f.first.reason
-	}
-	if f.offered() {
-		return new(true), ""
-	}
-	for _, c := range f.chunks {
-		if c.end.wrongVersion {
-			return new(false), c.end.reason
-		}
-	}
-	for _, c := range f.chunks {
-		if c.end.verdict == unknown {
-			return nil, c.end.reason
-		}
-	}
-	return new(false), f.chunks[0].end.reason
 }

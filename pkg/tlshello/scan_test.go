@@ -1,6 +1,7 @@
 package tlshello
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -12,15 +13,20 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/cryptobyte"
 )
 
 // offered is what a fake server reads from one of our hellos.
 type offered struct {
-	version uint16 // legacy_version, or TLS 1.3 when supported_versions lists it
-	suites  []uint16
+	version   uint16 // legacy_version, or TLS 1.3 when supported_versions lists it
+	suites    []uint16
+	sessionID []byte
+	groups    []uint16
+	keyShares []uint16 // the groups of the key shares
 }
 
-// readHello reads one hello record from c and pulls out the version and suites.
+// readHello reads one hello record from c and pulls out what the fake servers answer to.
 func readHello(c net.Conn) (offered, bool) {
 	c.SetDeadline(time.Now().Add(5 * time.Second))
 	hdr := make([]byte, 5)
@@ -31,29 +37,62 @@ func readHello(c net.Conn) (offered, bool) {
 	if _, err := io.ReadFull(c, rec); err != nil {
 		return offered{}, false
 	}
-	p := parser(rec[4:]) // past the handshake header
+	return parseHello(rec)
+}
+
+// parseHello parses a ClientHello handshake message.
+func parseHello(msg []byte) (offered, bool) {
+	in := cryptobyte.String(msg)
 	var o offered
-	var random, sid, suites, compression, exts []byte
-	if !p.u16(&o.version) || !p.bytes(&random, 32) || !p.prefixed8(&sid) || !p.prefixed16(&suites) ||
-		!p.prefixed8(&compression) {
+	var typ uint8
+	var body, sid, suites, compression, exts cryptobyte.String
+	if !in.ReadUint8(&typ) || typ != typeClientHello || !in.ReadUint24LengthPrefixed(&body) ||
+		!body.ReadUint16(&o.version) || !body.Skip(32) || !body.ReadUint8LengthPrefixed(&sid) ||
+		!body.ReadUint16LengthPrefixed(&suites) || !body.ReadUint8LengthPrefixed(&compression) {
 		return offered{}, false
 	}
-	for s := parser(suites); len(s) > 0; {
+	o.sessionID = bytes.Clone(sid)
+	for !suites.Empty() {
 		var id uint16
-		s.u16(&id)
+		if !suites.ReadUint16(&id) {
+			return offered{}, false
+		}
 		if id != scsvRenegotiation {
 			o.suites = append(o.suites, id)
 		}
 	}
-	p.prefixed16(&exts)
-	for e := parser(exts); len(e) > 0; {
+	if body.Empty() {
+		return o, true
+	}
+	if !body.ReadUint16LengthPrefixed(&exts) {
+		return offered{}, false
+	}
+	for !exts.Empty() {
 		var typ uint16
-		var data []byte
-		if !e.u16(&typ) || !e.prefixed16(&data) {
-			break
+		var data cryptobyte.String
+		if !exts.ReadUint16(&typ) || !exts.ReadUint16LengthPrefixed(&data) {
+			return offered{}, false
 		}
-		if typ == extSupportedVersions {
+		switch typ {
+		case extSupportedVersions:
 			o.version = VersionTLS13
+		case extSupportedGroups:
+			var list cryptobyte.String
+			data.ReadUint16LengthPrefixed(&list)
+			for g := uint16(0); list.ReadUint16(&g); {
+				o.groups = append(o.groups, g)
+			}
+		case extKeyShare:
+			var list cryptobyte.String
+			data.ReadUint16LengthPrefixed(&list)
+			for !list.Empty() {
+				var g uint16
+				var key cryptobyte.String
+				if !list.ReadUint16(&g) || !list.ReadUint16LengthPrefixed(&key) {
+					return offered{}, false
+				}
+				o.keyShares = append(o.keyShares, g)
+			}
 		}
 	}
 	return o, true
@@ -85,11 +124,19 @@ func TestScanAcceptsEverything(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			res := scanLoopback(t, tls12Server(t, tc.choose), Options{})
 			for _, p := range res.Protocols {
-				if p.Version == VersionTLS12 {
-					continue
-				}
-				if p.Offered == nil || *p.Offered || p.Reason != "server answered with TLS 1.2" {
-					t.Errorf("%s: offered %v (%s), want not offered: server answered with TLS 1.2", p.Name, fmtBool(p.Offered), p.Reason)
+				switch p.Version {
+				case VersionTLS12:
+				case VersionTLS13:
+					// A lower version than asked: the server does not offer TLS 1.3.
+					if p.Offered == nil || *p.Offered || p.Reason != "server answered with TLS 1.2" {
+						t.Errorf("%s: offered %v (%s), want not offered: server answered with TLS 1.2", p.Name, fmtBool(p.Offered), p.Reason)
+					}
+				default:
+					// A higher version than asked breaks the protocol: could not tell.
+					want := "protocol violation: server answered a " + p.Name + " hello with TLS 1.2"
+					if p.Offered != nil || p.Reason != want || len(p.Ciphers) > 0 {
+						t.Errorf("%s: offered %v (%s), %d suites; want could not tell: %s", p.Name, fmtBool(p.Offered), p.Reason, len(p.Ciphers), want)
+					}
 				}
 			}
 			p := res.Protocols[3]
@@ -135,9 +182,10 @@ func TestScanBadServers(t *testing.T) {
 			}
 			c.Write(record(recordHandshake, VersionTLS12, hello))
 		}, nil, "server chose 0x0A0A, which was not offered"},
-		{"reset", func(c net.Conn) { readHello(c); c.(*net.TCPConn).SetLinger(0) }, new(false), "connection reset"},
-		{"hang-up", func(c net.Conn) { readHello(c) }, new(false), "connection closed without a reply"},
-		{"SSLv2", func(c net.Conn) { readHello(c); c.Write([]byte{0x80, 0x2E, 0x04, 0x00, 0x01}) }, new(false), "server answered with SSLv2"},
+		// A reset, a hang-up or an SSLv2 reply does not say that a version is refused.
+		{"reset", func(c net.Conn) { readHello(c); c.(*net.TCPConn).SetLinger(0) }, nil, "connection reset"},
+		{"hang-up", func(c net.Conn) { readHello(c) }, nil, "connection closed without a reply"},
+		{"SSLv2", func(c net.Conn) { readHello(c); c.Write([]byte{0x80, 0x2E, 0x04, 0x00, 0x01}) }, nil, "server answered with SSLv2"},
 		{"handshake_failure", func(c net.Conn) { readHello(c); c.Write(alertRecord(2, 40)) }, new(false), "handshake_failure alert"},
 	}
 	for _, tc := range tests {
@@ -271,4 +319,35 @@ func fmtBool(b *bool) string {
 		return "true"
 	}
 	return "false"
+}
+
+// TestScanCutShort checks that a scan cut short never says "not offered" for a version
+// whose suites were not all refused: a server that refuses every hello, slowly, is cut
+// after its first answers, while the other suites are still being offered.
+func TestScanCutShort(t *testing.T) {
+	addr := startRawServer(t, func(c net.Conn) {
+		if _, ok := readHelloFull(c); !ok {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+		c.Write(alertRecord(2, 40))
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
+	defer cancel()
+	res, err := Scan(ctx, addr, Options{Timeout: time.Second})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("error = %v, want a deadline error", err)
+	}
+	for _, p := range res.Protocols {
+		if p.Version == VersionTLS13 {
+			// Its 15 suites fit in the first hello, which the server refused: a fact.
+			if p.Offered == nil || *p.Offered || p.Reason != "handshake_failure alert" {
+				t.Errorf("%s: offered %s (%s), want false: handshake_failure alert", p.Name, fmtBool(p.Offered), p.Reason)
+			}
+			continue
+		}
+		if p.Offered != nil || !strings.HasPrefix(p.Reason, "scan stopped: ") {
+			t.Errorf("%s: offered %s (%s), want could not tell: scan stopped", p.Name, fmtBool(p.Offered), p.Reason)
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package tlshello
 
 import (
+	"context"
 	"crypto/tls"
 	"flag"
 	"fmt"
@@ -74,6 +75,43 @@ func TestRecordSeeds(t *testing.T) {
 	save("oversized-record", []byte{22, 3, 3, 0xFF, 0xFF, 2, 0, 0, 70})
 }
 
+// hostileOffers are the hellos the hostile seeds answer, by the version in their names.
+var hostileOffers = map[string]offered{
+	"tls10": {version: VersionTLS10, suites: []uint16{0x002F, 0xC013, 0x0033}, groups: ecGroups},
+	"tls12": {version: VersionTLS12, suites: []uint16{0xC02F, 0x009C, 0xC02B, 0x009E}, groups: ecGroups},
+	"tls13": {version: VersionTLS13, suites: []uint16{0x1301, 0x1302, 0x1303}, groups: tls13Groups,
+		keyShares: []uint16{GroupX25519}, sessionID: testSessionID},
+}
+
+// TestRecordHostileSeeds writes the replies of the hostile servers of hostile_test.go, to
+// the hellos of hostileOffers, into the seed corpus of FuzzParseServerFlight, as
+// hostile-<version>-<server>. Run it with -record-seeds.
+func TestRecordHostileSeeds(t *testing.T) {
+	if !*recordSeeds {
+		t.Skip("run with -record-seeds to refresh the fuzz seed corpus")
+	}
+	dir := filepath.Join("testdata", "fuzz", "FuzzParseServerFlight")
+	for _, hs := range hostileServers {
+		for _, v := range hs.broken {
+			key := map[uint16]string{VersionTLS10: "tls10", VersionTLS12: "tls12", VersionTLS13: "tls13"}[v]
+			if key == "" {
+				continue
+			}
+			name := "hostile-" + key + "-" + strings.Map(func(r rune) rune {
+				if 'a' <= r && r <= 'z' || '0' <= r && r <= '9' || r == '.' {
+					return r
+				}
+				return '-'
+			}, strings.ToLower(hs.name))
+			b := hs.reply(hostileOffers[key])
+			content := fmt.Sprintf("go test fuzz v1\n[]byte(%s)\n", strconv.Quote(string(b)))
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
 // captureFlight sends hello to addr and returns everything the server sends until it stops
 // for 300ms.
 func captureFlight(t *testing.T, addr string, hello ClientHello) []byte {
@@ -107,20 +145,14 @@ func TestSeedCorpus(t *testing.T) {
 	}
 	for _, file := range files {
 		name := filepath.Base(file)
+		if strings.HasPrefix(name, "hostile-") {
+			checkHostileSeed(t, file)
+			continue
+		}
 		if !strings.HasPrefix(name, "go-") && !strings.HasPrefix(name, "openssl-") || strings.HasSuffix(name, "-truncated") {
 			continue
 		}
-		content, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		lines := strings.Split(strings.TrimSpace(string(content)), "\n")
-		quoted := strings.TrimSuffix(strings.TrimPrefix(lines[len(lines)-1], "[]byte("), ")")
-		b, err := strconv.Unquote(quoted)
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		reply, err := ParseServerFlight([]byte(b))
+		reply, err := ParseServerFlight(readSeed(t, file))
 		switch {
 		case err != nil:
 			t.Errorf("%s: %v", name, err)
@@ -132,4 +164,38 @@ func TestSeedCorpus(t *testing.T) {
 			t.Errorf("%s: reply %s", name, replyString(reply))
 		}
 	}
+}
+
+// checkHostileSeed checks that a hostile seed parses, and breaks the protocol for the hello
+// it answers.
+func checkHostileSeed(t *testing.T, file string) {
+	t.Helper()
+	name := filepath.Base(file)
+	b := readSeed(t, file)
+	reply, err := ParseServerFlight(b)
+	if reply.ServerHello == nil {
+		t.Errorf("%s: reply %s, error %v", name, replyString(reply), err)
+		return
+	}
+	o := hostileOffers[strings.Split(name, "-")[1]]
+	h := ClientHello{Version: o.version, CipherSuites: o.suites, Groups: o.groups, KeyShare: len(o.keyShares) > 0}
+	got := judge(context.Background(), h, builtHello{sessionID: o.sessionID, groups: o.groups, keyShares: o.keyShares}, reply, err)
+	if got.verdict != unknown || !strings.HasPrefix(got.reason, "protocol violation: ") {
+		t.Errorf("%s: judged %v (%s), want a protocol violation", name, got.verdict, got.reason)
+	}
+}
+
+func readSeed(t *testing.T, file string) []byte {
+	t.Helper()
+	content, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(content)), "\n")
+	quoted := strings.TrimSuffix(strings.TrimPrefix(lines[len(lines)-1], "[]byte("), ")")
+	b, err := strconv.Unquote(quoted)
+	if err != nil {
+		t.Fatalf("%s: %v", filepath.Base(file), err)
+	}
+	return []byte(b)
 }
