@@ -69,6 +69,11 @@ type OCSPOptions struct {
 	NoNextUpdate           bool // omit nextUpdate from the response
 
 	Responder Responder
+
+	// CertIDIssuer is the CA the response's CertID names (its name and key
+	// hashes); default the CA that signs. Set to another CA, the response
+	// is about the right serial of the wrong issuer.
+	CertIDIssuer *x509.Certificate
 }
 
 // OCSPResponse returns a DER-encoded OCSP response issued by ca, ready for
@@ -120,7 +125,11 @@ func (ca *CA) OCSPResponse(tb testing.TB, opts OCSPOptions) []byte {
 		tb.Fatalf("testpki: unknown OCSP responder %v", opts.Responder)
 	}
 
-	der, err := ocsp.CreateResponse(ca.Cert, responder.Cert, tmpl, responder.Key)
+	issuer := ca.Cert
+	if opts.CertIDIssuer != nil {
+		issuer = opts.CertIDIssuer
+	}
+	der, err := ocsp.CreateResponse(issuer, responder.Cert, tmpl, responder.Key)
 	if err != nil {
 		tb.Fatalf("testpki: create OCSP response: %v", err)
 	}

@@ -129,6 +129,7 @@ type CAOptions struct {
 	Validity            time.Duration // default 10 years
 
 	CommonName   string // default "wacheck test root CA" or "wacheck test intermediate CA"
+	Organization string // default "wacheck test"
 	SerialNumber *big.Int
 
 	KeyType KeyType       // used when Key is nil
@@ -169,9 +170,13 @@ func caTemplate(opts CAOptions, defaultName string) *x509.Certificate {
 	if name == "" {
 		name = defaultName
 	}
+	org := opts.Organization
+	if org == "" {
+		org = "wacheck test"
+	}
 	return &x509.Certificate{
 		SerialNumber:          orSerial(opts.SerialNumber),
-		Subject:               pkix.Name{Organization: []string{"wacheck test"}, CommonName: name},
+		Subject:               pkix.Name{Organization: []string{org}, CommonName: name},
 		NotBefore:             notBefore,
 		NotAfter:              notAfter,
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
@@ -179,6 +184,35 @@ func caTemplate(opts CAOptions, defaultName string) *x509.Certificate {
 		IsCA:                  true,
 		SignatureAlgorithm:    opts.SignatureAlgorithm,
 	}
+}
+
+// CrossSign returns a certificate for sub (its subject and key) issued by
+// ca: a cross-signed certificate, as ISRG Root X1 was by DST Root CA X3.
+// The result signs as sub does; only opts' validity and serial are used.
+func (ca *CA) CrossSign(tb testing.TB, sub *CA, opts CAOptions) *CA {
+	tb.Helper()
+	tmpl := caTemplate(opts, "")
+	tmpl.RawSubject = sub.Cert.RawSubject
+	tmpl.SubjectKeyId = sub.Cert.SubjectKeyId
+	cert, der := create(tb, tmpl, ca.Cert, sub.Key.Public(), ca.Key)
+	return &CA{Cert: cert, Key: sub.Key, DER: der}
+}
+
+// IntermediateNamingIssuer returns a sub-CA signed by ca's key that names
+// issuer (its subject and key identifier) as its issuer: a certificate that
+// claims a place under a root the test has no key for, such as a root of
+// Mozilla's list. Its signature does not verify with issuer's key.
+func (ca *CA) IntermediateNamingIssuer(tb testing.TB, issuer *x509.Certificate, opts CAOptions) *CA {
+	tb.Helper()
+	key := opts.Key
+	if key == nil {
+		key = NewKey(tb, opts.KeyType)
+	}
+	parent := *ca.Cert
+	parent.RawSubject, parent.Subject, parent.SubjectKeyId = issuer.RawSubject, issuer.Subject, issuer.SubjectKeyId
+	tmpl := caTemplate(opts, "wacheck test intermediate CA")
+	cert, der := create(tb, tmpl, &parent, key.Public(), ca.Key)
+	return &CA{Cert: cert, Key: key, DER: der}
 }
 
 // PEM returns the CA certificate PEM-encoded.
@@ -227,6 +261,9 @@ type LeafOptions struct {
 	OCSPServer            []string           // AIA OCSP responder URLs
 	IssuingCertificateURL []string           // AIA CA issuers URLs
 	MustStaple            bool               // add the TLS feature status_request extension
+	// SCTs embeds a (made-up) list of Certificate Transparency timestamps,
+	// as every publicly trusted CA's certificates carry.
+	SCTs bool
 }
 
 // Leaf returns an end-entity certificate issued by ca.
@@ -256,6 +293,22 @@ func NewSelfSigned(tb testing.TB, opts LeafOptions) *Leaf {
 // oidTLSFeature is the TLS feature extension of RFC 7633; with the
 // status_request feature (5) it marks a certificate "must staple".
 var oidTLSFeature = []int{1, 3, 6, 1, 5, 5, 7, 1, 24}
+
+// oidSCTList is the embedded SCT list extension of RFC 6962.
+var oidSCTList = []int{1, 3, 6, 1, 4, 1, 11129, 2, 4, 2}
+
+// fakeSCTList is an OCTET STRING holding a SignedCertificateTimestampList
+// with one well-formed but made-up v1 SCT (log ID and signature are zeros).
+func fakeSCTList() []byte {
+	sct := []byte{0}                             // version v1
+	sct = append(sct, make([]byte, 32)...)       // log ID
+	sct = append(sct, 0, 0, 1, 0x8f, 0, 0, 0, 0) // timestamp
+	sct = append(sct, 0, 0)                      // no extensions
+	sct = append(sct, 4, 3, 0, 2, 0x30, 0)       // SHA-256/ECDSA, a 2-byte signature
+	list := append([]byte{byte(len(sct) >> 8), byte(len(sct))}, sct...)
+	list = append([]byte{byte(len(list) >> 8), byte(len(list))}, list...)
+	return append([]byte{0x04, byte(len(list))}, list...)
+}
 
 func leafTemplate(opts LeafOptions, key crypto.Signer) *x509.Certificate {
 	notBefore, notAfter := window(opts.Now, opts.NotBefore, opts.NotAfter, orDuration(opts.Validity, 90*24*time.Hour))
@@ -298,6 +351,9 @@ func leafTemplate(opts LeafOptions, key crypto.Signer) *x509.Certificate {
 			Id:    oidTLSFeature,
 			Value: []byte{0x30, 0x03, 0x02, 0x01, 0x05}, // SEQUENCE { INTEGER 5 }
 		})
+	}
+	if opts.SCTs {
+		tmpl.ExtraExtensions = append(tmpl.ExtraExtensions, pkix.Extension{Id: oidSCTList, Value: fakeSCTList()})
 	}
 	return tmpl
 }

@@ -4,6 +4,8 @@ import (
 	"crypto/x509"
 
 	"golang.org/x/crypto/ocsp"
+
+	"github.com/wacheck/wacheck/pkg/report"
 )
 
 // Analysis is what Run worked out about one Set's chain and staple, for the
@@ -52,28 +54,53 @@ func (a *Analysis) IssuingPath() []int { return a.chain.path }
 // Issuer is the leaf's issuer, from the served certificates or the pool.
 func (a *Analysis) Issuer() *x509.Certificate { return a.chain.issuer }
 
+// Cuts are the bounds the analysis of these certificates hit (see
+// MaxChainCerts, MaxSignatureChecks and Context.Deadline): what was left
+// unexamined. Empty when nothing was cut.
+func (a *Analysis) Cuts() []report.Cut { return append([]report.Cut(nil), a.chain.cuts...) }
+
 // Staple describes the stapled response; nil when none was stapled.
 func (a *Analysis) Staple() *StapleFacts {
 	o := a.ocsp
 	if o == nil {
 		return nil
 	}
-	return &StapleFacts{Raw: o.raw, Response: o.resp, ParseErr: o.parseErr, SigErr: o.sigErr, IssuerKnown: o.issuerKnown}
+	return &StapleFacts{Raw: o.raw, Response: o.resp, ParseErr: o.parseErr, IDErr: o.idErr, SigErr: o.sigErr,
+		ResponderErr: o.responderErr, IssuerKnown: o.issuerKnown, verified: o.verified()}
 }
 
 // StapleFacts is a stapled OCSP response as analysed.
 type StapleFacts struct {
 	Raw []byte
 	// Response is nil when it did not parse (ParseErr).
-	Response    *ocsp.Response
-	ParseErr    error
-	SigErr      error
-	IssuerKnown bool
+	Response *ocsp.Response
+	ParseErr error
+	// IDErr says how the response names another certificate (serial,
+	// issuer name hash, issuer key hash).
+	IDErr error
+	// SigErr: the response does not verify against the issuer;
+	// ResponderErr: a delegated responder that may not sign.
+	SigErr       error
+	ResponderErr error
+	IssuerKnown  bool
+	verified     bool
 }
 
-// Verified reports whether the response's signature was checked and holds.
-func (f *StapleFacts) Verified() bool {
-	return f.Response != nil && f.IssuerKnown && f.SigErr == nil
+// Verified reports whether the response was checked and holds: about the
+// leaf (its full CertID), signed by its issuer or by a responder the
+// issuer authorised. The status of a response that did not verify is no
+// fact.
+func (f *StapleFacts) Verified() bool { return f.verified }
+
+// Err is why the response cannot be used, nil when it can (or when the
+// issuer was unknown, so that nothing could be checked).
+func (f *StapleFacts) Err() error {
+	for _, err := range []error{f.ParseErr, f.IDErr, f.SigErr, f.ResponderErr} {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // IsSelfSigned reports whether c's issuer is its own subject and its

@@ -3,6 +3,7 @@ package checks
 import (
 	"bytes"
 	"crypto/x509"
+	"time"
 
 	"github.com/wacheck/wacheck/pkg/trust"
 )
@@ -26,6 +27,9 @@ type Path struct {
 	Anchor *x509.Certificate
 	// SelfSigned is true when the leaf is self-signed: there is no chain.
 	SelfSigned bool
+	// Cut is true when the path stopped because MaxSignatureChecks were
+	// spent (candidates sharing one name), not because no issuer was found.
+	Cut bool
 }
 
 // Top is the last certificate on the path: the one whose issuer a sender
@@ -41,7 +45,10 @@ func (p Path) Complete() bool { return p.Anchor != nil || p.Root != nil }
 // chain a sender verifies, as with a cross-signed intermediate); otherwise
 // the first candidate in order that issued it and is not on the path yet is
 // next, and a self-signed one ends the path as its Root. Certificates off
-// the path (strays, roots, duplicates) are left out.
+// the path (strays, roots, duplicates) are left out. Candidates are looked
+// up by name and key identifier before any signature is checked, and at
+// most MaxSignatureChecks signatures are checked: the path then stops
+// where it is (Cut says so).
 func BuildPath(leaf *x509.Certificate, candidates []*x509.Certificate, roots *trust.Store) Path {
 	p := Path{Certs: []*x509.Certificate{leaf}}
 	if isSelfSigned(leaf) {
@@ -56,28 +63,27 @@ func BuildPath(leaf *x509.Certificate, candidates []*x509.Certificate, roots *tr
 		}
 		return false
 	}
+	w := newWork(time.Time{})
+	store := indexStore(roots)
 	// Each step puts one more candidate on the path, so this ends.
 	cur := leaf
 	for {
-		if roots != nil {
-			for _, r := range roots.Certs {
-				if issuedBy(cur, r) {
-					p.Anchor = r
-					return p
-				}
-			}
+		if r := store.issuerOf(cur, w); r != nil {
+			p.Anchor = r
+			return p
 		}
 		var next *x509.Certificate
 		for _, c := range candidates {
-			if c != nil && !onPath(c) && issuedBy(cur, c) {
+			if c != nil && mayHaveIssued(cur, c) && !onPath(c) && signedBy(cur, c, w) {
 				next = c
 				break
 			}
 		}
+		p.Cut = w.stopped
 		switch {
 		case next == nil:
 			return p
-		case isSelfSigned(next):
+		case selfIssued(next) && signedBy(next, next, nil):
 			p.Root = next
 			return p
 		}

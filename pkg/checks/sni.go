@@ -38,19 +38,25 @@ func tlsSNI(cx *Context, s *State) verdict {
 	if noLeaf != nil {
 		without = "it serves " + name2(noLeaf)
 	}
+	same := noLeaf != nil && sameChain(ns.Certificates[:1], s.Handshake.Certificates[:1])
 	if !withOK {
-		if noLeaf != nil && noLeaf.VerifyHostname(name) == nil {
+		// SNI is to blame only when it changes the answer: without it the
+		// server would serve a certificate that covers the name.
+		switch {
+		case noLeaf != nil && noLeaf.VerifyHostname(name) == nil:
 			return fail("The server picks the wrong certificate when SNI is "+name+": add "+name+
 				" to the server_name of the server block (nginx) / ServerName or ServerAlias (Apache) that has "+
 				"the right certificate, or fix the SNI routing of the load balancer",
 				"with SNI %s the server serves %s, which does not cover the name; without SNI it serves a "+
 					"certificate that does", name, name2(s.chain.leaf))
+		case same:
+			return pass("the same certificate with and without SNI; it does not cover %s, whatever the SNI "+
+				"(see cert.hostname)", name)
 		}
-		return fail("Serve a certificate for "+name+" in the server block that answers that name",
-			"with SNI %s the server serves %s, which does not cover the name (without SNI %s)", name,
-			name2(s.chain.leaf), without)
+		return info("with SNI %s the server serves %s, which does not cover the name (see cert.hostname); "+
+			"without SNI %s, no better: SNI is not the cause", name, name2(s.chain.leaf), without)
 	}
-	if noLeaf != nil && sameChain(ns.Certificates[:1], s.Handshake.Certificates[:1]) {
+	if same {
 		return pass("the same certificate with and without SNI")
 	}
 	return info("the server needs SNI: without it %s. Webhook senders send SNI, so this only matters for "+
@@ -58,10 +64,7 @@ func tlsSNI(cx *Context, s *State) verdict {
 }
 
 func name2(c *x509.Certificate) string {
-	sans := sanList(c)
-	if len(sans) > 4 {
-		sans = append(sans[:4], "…")
-	}
+	sans := sanWords(c, 4)
 	return fmt.Sprintf("%s (SANs: %s)", name(c), strings.Join(sans, ", "))
 }
 
