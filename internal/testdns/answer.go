@@ -9,6 +9,10 @@ import (
 // ttl is the time to live of every answered record, in seconds.
 const ttl = 60
 
+// garbage is what a Garbage record answers: fewer bytes than a DNS header,
+// with a terminal escape sequence among them.
+const garbage = "\x1b[31m\a\r\nNO"
+
 // minUDPSize is the largest UDP answer a client that does not say otherwise
 // with EDNS accepts (RFC 1035, section 4.2.1).
 const minUDPSize = 512
@@ -42,6 +46,9 @@ func (s *Server) respond(query []byte, overUDP bool) ([]byte, bool) {
 	}
 	if rec.Drop || !s.wait(rec.Delay) {
 		return nil, false
+	}
+	if rec.Garbage {
+		return []byte(garbage), true
 	}
 	truncate := overUDP && rec.Truncate
 	resp, err := answer(h, q, rec, truncate)

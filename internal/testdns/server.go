@@ -60,6 +60,10 @@ type Record struct {
 	// Truncate makes UDP answers carry no records and the TC bit, so that
 	// clients retry over TCP, where the answer is complete.
 	Truncate bool
+	// Garbage makes the server answer with bytes that are not a DNS
+	// message (too short for a header), over UDP and, length-prefixed,
+	// over TCP: a middlebox or a broken server on the DNS port.
+	Garbage bool
 }
 
 // Server is a running DNS server. Its methods are safe for concurrent use.

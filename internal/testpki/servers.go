@@ -3,8 +3,12 @@ package testpki
 import (
 	"github.com/wacheck/wacheck/internal/conntrack"
 
+	"crypto"
 	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -12,10 +16,14 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/ocsp"
 )
 
 // connTimeout bounds every connection a loopback server handles, so a client
@@ -74,6 +82,14 @@ func StartTLSOn(tb testing.TB, addr string, cfg *tls.Config) string {
 	if err != nil {
 		tb.Fatalf("testpki: listen on %s: %v", addr, err)
 	}
+	return serveTLS(tb, ln, cfg, nil)
+}
+
+// ServeTLS is StartTLS on a listener the caller opened on loopback (one a
+// conntrack.Gauge counts, say); it returns the listener's address.
+func ServeTLS(tb testing.TB, ln net.Listener, cfg *tls.Config) string {
+	tb.Helper()
+	requireLoopback(tb, ln.Addr().String())
 	return serveTLS(tb, ln, cfg, nil)
 }
 
@@ -354,4 +370,161 @@ func (s *rawServer) close() {
 	s.ln.Close()
 	s.conns.Close()
 	s.wg.Wait()
+}
+
+// HostileText is what the hostile servers put in every field they control:
+// terminal escape sequences (clear the screen, move the cursor, red), a
+// bell, CR LF followed by lines that imitate wacheck's own ("✓ all checks
+// passed", "fix: nothing to do"), and U+202E, which reverses what follows.
+// Fields that must be ASCII (DNS names, URLs) get HostileASCII; an OCSP
+// URL also carries HostileBytes, which are not UTF-8 (Go checks that names
+// and DNS names are valid text, not URLs).
+const (
+	HostileText  = "\x1b[2J\x1b[H\x1b[31mPWNED\a\r\n  ✓ all checks passed\n    fix: nothing to do \u202egnp.exe"
+	HostileASCII = "\x1b[2J\x1b[31mPWNED\a\r\n  - all checks passed\n    fix: nothing to do"
+	HostileBytes = "\xff\xfe\xc0\x80 not UTF-8"
+)
+
+// hostileName is a distinguished name every attribute of which is hostile:
+// a CN in UTF8String, an O in T61String (Go reads it as Latin-1, so its
+// bytes become C1 controls such as U+0080), and an OU with control
+// characters.
+func hostileName(role string) pkix.Name {
+	return pkix.Name{
+		CommonName: role + " " + HostileText,
+		ExtraNames: []pkix.AttributeTypeAndValue{
+			{Type: asn1.ObjectIdentifier{2, 5, 4, 10}, Value: asn1.RawValue{Tag: asn1.TagT61String, Bytes: []byte(HostileBytes)}},
+			{Type: asn1.ObjectIdentifier{2, 5, 4, 11}, Value: HostileASCII},
+		},
+	}
+}
+
+// HostilePKI is a PKI whose every name and URL is hostile: a root, an
+// intermediate and a leaf for localhost (and a hostile DNS name), OCSP and
+// CA Issuers URLs, and a delegated OCSP responder, all named with
+// HostileText, HostileASCII and HostileBytes; and a client-certificate CA
+// named the same way for CertificateRequests.
+type HostilePKI struct {
+	Root, Intermediate, ClientCA *CA
+	Leaf                         *Leaf
+	// Staple is a "good" OCSP response about the leaf, signed by a
+	// delegated responder with a hostile name (its ResponderID is byName).
+	Staple []byte
+}
+
+// NewHostilePKI builds the hostile PKI, valid at now.
+func NewHostilePKI(tb testing.TB, now time.Time) *HostilePKI {
+	tb.Helper()
+	h := &HostilePKI{}
+	mk := func(name pkix.Name, parent *CA, key crypto.Signer, ca bool, mod func(*x509.Certificate)) (*x509.Certificate, []byte) {
+		tmpl := caTemplate(CAOptions{Now: now}, "")
+		tmpl.Subject = name
+		tmpl.IsCA = ca
+		if !ca {
+			tmpl.KeyUsage = x509.KeyUsageDigitalSignature
+		}
+		if mod != nil {
+			mod(tmpl)
+		}
+		signer, issuer := key, tmpl
+		if parent != nil {
+			signer, issuer = parent.Key, parent.Cert
+		}
+		return create(tb, tmpl, issuer, key.Public(), signer)
+	}
+	rootKey, intKey, leafKey, caKey, respKey := NewKey(tb, ECDSAP256), NewKey(tb, ECDSAP256), NewKey(tb, ECDSAP256),
+		NewKey(tb, ECDSAP256), NewKey(tb, ECDSAP256)
+	cert, der := mk(hostileName("root"), nil, rootKey, true, nil)
+	h.Root = &CA{Cert: cert, Key: rootKey, DER: der}
+	cert, der = mk(hostileName("intermediate"), h.Root, intKey, true, nil)
+	h.Intermediate = &CA{Cert: cert, Key: intKey, DER: der}
+	cert, der = mk(hostileName("leaf"), h.Intermediate, leafKey, false, func(c *x509.Certificate) {
+		c.DNSNames = []string{"localhost", "evil.example" + HostileASCII}
+		c.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1)}
+		c.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+		c.OCSPServer = []string{"http://ocsp.example/" + HostileASCII + HostileBytes}
+		c.IssuingCertificateURL = []string{"http://ca.example/" + HostileASCII}
+	})
+	h.Leaf = &Leaf{Cert: cert, Key: leafKey, DER: der}
+	cert, der = mk(hostileName("client CA"), nil, caKey, true, nil)
+	h.ClientCA = &CA{Cert: cert, Key: caKey, DER: der}
+
+	responder, _ := mk(hostileName("OCSP responder"), h.Intermediate, respKey, false, func(c *x509.Certificate) {
+		c.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageOCSPSigning}
+	})
+	staple, err := ocsp.CreateResponse(h.Intermediate.Cert, responder, ocsp.Response{
+		Status:       ocsp.Good,
+		SerialNumber: h.Leaf.Cert.SerialNumber,
+		ThisUpdate:   now.Add(-time.Hour),
+		NextUpdate:   now.Add(24 * time.Hour),
+		Certificate:  responder,
+	}, respKey)
+	if err != nil {
+		tb.Fatalf("testpki: hostile OCSP response: %v", err)
+	}
+	h.Staple = staple
+	return h
+}
+
+// WriteRootPEM writes the hostile root to a file in a fresh temporary
+// directory and returns its path.
+func (h *HostilePKI) WriteRootPEM(tb testing.TB) string {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "hostile-root.pem")
+	if err := os.WriteFile(path, h.Root.PEM(), 0o644); err != nil {
+		tb.Fatalf("testpki: write root: %v", err)
+	}
+	return path
+}
+
+// hostileStatusLine is an HTTP response whose status line and headers are
+// hostile: Go's client quotes the malformed status code in its error.
+const hostileStatusLine = "HTTP/1.1 2" + HostileASCII + "00 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+
+// StartHostileTLS starts a TLS server on 127.0.0.1 that serves h's chain
+// (leaf, intermediate) with h's staple, asks for a client certificate from
+// h's client CA (optional, so the handshake completes), speaks
+// HTTP/1.1 only, and answers every request with hostileStatusLine.
+func StartHostileTLS(tb testing.TB, h *HostilePKI) string {
+	tb.Helper()
+	cert := h.Leaf.TLSCertificate(h.Intermediate.DER)
+	cert.OCSPStaple = h.Staple
+	cfg := &tls.Config{
+		Certificates: []tls.Certificate{cert},
+		ClientAuth:   tls.RequestClientCert,
+		ClientCAs:    h.ClientCA.Pool(),
+		NextProtos:   []string{"http/1.1"},
+	}
+	return startRaw(tb, func(c net.Conn) {
+		tc := tls.Server(c, cfg)
+		if err := tc.Handshake(); err != nil {
+			return
+		}
+		buf := make([]byte, 4096)
+		if _, err := tc.Read(buf); err != nil {
+			return
+		}
+		io.WriteString(tc, hostileStatusLine)
+		tc.Close()
+	})
+}
+
+// StartDrip starts a server that reads the ClientHello and then answers
+// with the start of a TLS record one byte every interval, never finishing
+// it: a server (or a middlebox) that answers far too slowly.
+func StartDrip(tb testing.TB, interval time.Duration) string {
+	tb.Helper()
+	// A handshake record of 16 KiB: its header says more is coming.
+	record := append([]byte{22, 3, 3, 0x40, 0}, make([]byte, 1024)...)
+	return startRaw(tb, func(c net.Conn) {
+		if _, err := readRecord(c); err != nil {
+			return
+		}
+		for _, b := range record {
+			if _, err := c.Write([]byte{b}); err != nil {
+				return
+			}
+			time.Sleep(interval)
+		}
+	})
 }

@@ -4,12 +4,15 @@ import (
 	"crypto/tls"
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/wacheck/wacheck/internal/testpki"
 	"github.com/wacheck/wacheck/pkg/probe"
+	"github.com/wacheck/wacheck/pkg/profile"
 	"github.com/wacheck/wacheck/pkg/report"
+	"github.com/wacheck/wacheck/pkg/subject"
 )
 
 // twoAddresses is healthy evidence with a second address added by mod.
@@ -70,7 +73,7 @@ func TestSeveralAddresses(t *testing.T) {
 			ep.Handshake.Certificates = [][]byte{other.Leaf.DER, other.Intermediate.DER}
 		}, []want{
 			{"connect.agree", report.Warn, []string{"different certificate chain"}},
-			{"chain.complete", report.Fail, nil},
+			{"chain.trusted", report.Fail, nil}, // another CA's root: trust, not completeness
 		}},
 	}
 	for _, tt := range tests {
@@ -158,23 +161,47 @@ func TestSamplesAndSNIAndHTTP(t *testing.T) {
 
 func TestMTLSMetaAcceptance(t *testing.T) {
 	c := testpki.NewChain(t, now)
-	dn := func(cn, o string) []byte {
-		b, _ := asn1.Marshal(pkix.Name{CommonName: cn, Organization: []string{o}}.ToRDNSequence())
+	der := func(n pkix.Name) []byte {
+		b, _ := asn1.Marshal(n.ToRDNSequence())
 		return b
 	}
+	evRoot := der(pkix.Name{Country: []string{"US"}, Organization: []string{"DigiCert Inc"},
+		OrganizationalUnit: []string{"www.digicert.com"}, CommonName: "DigiCert High Assurance EV Root CA"})
+	evRootCNOnly := der(pkix.Name{CommonName: "DigiCert High Assurance EV Root CA"})
+	lookalike := der(pkix.Name{CommonName: "Metadata Services Internal CA", Organization: []string{"Outbound Proxy Team"}})
+	metaCA := pkix.Name{CommonName: "Meta Outbound API CA 2025-12", Organization: []string{"Meta Platforms, Inc."}}
+	corp := der(pkix.Name{CommonName: "Corp Client CA", Organization: []string{"Corp"}})
+
+	// withCA is Meta's profile with the CA file given (--client-ca).
+	withCA := profile.MustLookup("meta")
+	withCA.ClientCert.IssuerDNs = []string{metaCA.ToRDNSequence().String()}
+	withCA.ClientCert.IssuerSource = "meta-outbound-api-ca-2025-12.pem"
+
 	tests := []struct {
 		name     string
+		p        *profile.Profile
 		cas      [][]byte
 		required bool
 		status   report.Status
-		words    string
+		words    []string
 	}{
-		{"meta listed", [][]byte{dn("Meta Outbound API CA 2025-12", "Meta Platforms, Inc.")}, true, report.Info, "would be accepted"},
-		{"old digicert only", [][]byte{dn("DigiCert High Assurance EV Root CA", "DigiCert Inc")}, true, report.Fail, "expired on 2026-04-15"},
-		{"other CA required", [][]byte{dn("Corp Client CA", "Corp")}, true, report.Fail, "would be refused"},
-		{"other CA optional", [][]byte{dn("Corp Client CA", "Corp")}, false, report.Warn, "optional"},
-		{"other CA required after the handshake", [][]byte{dn("Corp Client CA", "Corp")}, false, report.Fail, "certificate_required (116)"},
-		{"no CA list", nil, false, report.Info, "lists no acceptable CA"},
+		// Meta does not publish its CA's name: no name is taken for it.
+		{"look-alike name, required", nil, [][]byte{lookalike}, true, report.Warn,
+			[]string{"cannot be told from names alone", "Metadata Services Internal CA", "--client-ca"}},
+		{"Meta's name, required", nil, [][]byte{der(metaCA)}, true, report.Warn, []string{"cannot be told"}},
+		{"other CA, optional", nil, [][]byte{corp}, false, report.Info, []string{"cannot be told", "optional"}},
+		{"old DigiCert only", nil, [][]byte{evRoot}, true, report.Fail, []string{"expired on 2026-04-15"}},
+		{"old DigiCert by CN only", nil, [][]byte{evRootCNOnly}, true, report.Warn, []string{"cannot be told"}},
+		{"no CA list", nil, nil, false, report.Info, []string{"lists no acceptable CA"}},
+		// With the CA's file: its exact name.
+		{"the CA file's name listed", withCA, [][]byte{corp, der(metaCA)}, true, report.Info,
+			[]string{"would be accepted by name", "meta-outbound-api-ca-2025-12.pem", "names CAs, not keys"}},
+		{"look-alike with the CA file, required", withCA, [][]byte{lookalike}, true, report.Fail,
+			[]string{"would be refused", "none of them is exactly the CA in meta-outbound-api-ca-2025-12.pem"}},
+		{"look-alike with the CA file, optional", withCA, [][]byte{lookalike}, false, report.Warn,
+			[]string{"optional", "would not verify"}},
+		{"required after the handshake", withCA, [][]byte{corp}, false, report.Fail,
+			[]string{"certificate_required (116)", "would be refused"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -185,10 +212,89 @@ func TestMTLSMetaAcceptance(t *testing.T) {
 				hs.Err = &probe.NetError{Kind: probe.ErrAlert, Alert: 116}
 				hs.Version = tls.VersionTLS13
 			}
-			if tt.name == "other CA required after the handshake" {
+			if tt.name == "required after the handshake" {
 				hs.ClientCertRejected = &probe.NetError{Kind: probe.ErrAlert, Alert: 116}
 			}
-			expect(t, evaluate(ev, roots(c.Root)), want{"mtls.request", tt.status, []string{tt.words}})
+			got := map[string]report.Result{}
+			for _, r := range Run(Context{Profile: tt.p, Roots: roots(c.Root), Thresholds: DefaultThresholds(), Now: now},
+				subject.FromProbe(ev)).Results {
+				got[r.ID] = r
+			}
+			expect(t, got, want{"mtls.request", tt.status, tt.words})
+			if d := got["mtls.request"].Detail; tt.status != report.Info && strings.Contains(d, "would be accepted") {
+				t.Errorf("claims acceptance: %q", d)
+			}
 		})
 	}
+}
+
+// TestIPv6WordsSayWhy: connect.ipv6 claims "no AAAA record" only when DNS
+// answered without one; a failed lookup, --address, an IP target and
+// --resolve each say what they are.
+func TestIPv6WordsSayWhy(t *testing.T) {
+	c := testpki.NewChain(t, now)
+	good := [][]byte{c.Leaf.DER, c.Intermediate.DER}
+	tests := []struct {
+		name  string
+		mod   func(ev *probe.Evidence)
+		want  want
+		never string
+	}{
+		{"no AAAA", func(ev *probe.Evidence) {}, want{"connect.ipv6", report.Info, []string{"no AAAA record"}}, ""},
+		{"DNS failed", func(ev *probe.Evidence) {
+			ev.DNS.Addresses = nil
+			ev.DNS.Err = &probe.NetError{Kind: probe.ErrServFail, Msg: "server misbehaving"}
+			ev.Endpoints = nil
+		}, want{"connect.ipv6", report.Skip, []string{"DNS did not resolve the name", "SERVFAIL"}}, "no AAAA"},
+		{"DNS failed, --address", func(ev *probe.Evidence) {
+			ev.DNS.Addresses = nil
+			ev.DNS.Err = &probe.NetError{Kind: probe.ErrDNSTimeout, Msg: "i/o timeout"}
+			ev.Only = "127.0.0.1"
+		}, want{"connect.ipv6", report.Skip, []string{"DNS did not resolve", "--address 127.0.0.1"}}, "no AAAA"},
+		{"--address leaves the AAAA out", func(ev *probe.Evidence) {
+			ev.DNS.Addresses = []string{"127.0.0.1", "::1"}
+			ev.Only = "127.0.0.1"
+		}, want{"connect.ipv6", report.Skip, []string{"::1 were not probed", "--address 127.0.0.1"}}, "no AAAA"},
+		{"IP target", func(ev *probe.Evidence) {
+			ev.DNS = probe.DNS{Pinned: true, Resolver: "literal", Addresses: []string{"127.0.0.1"}}
+		}, want{"connect.ipv6", report.Skip, []string{"IPv4 address"}}, "no AAAA record"},
+		{"--resolve", func(ev *probe.Evidence) {
+			ev.DNS = probe.DNS{Pinned: true, Resolver: "--resolve", Addresses: []string{"127.0.0.1"}}
+		}, want{"connect.ipv6", report.Skip, []string{"--resolve", "not looked up"}}, "no AAAA record"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ev := healthyEvidence(t, good, nil)
+			tt.mod(ev)
+			got := resultsFor(ev, c, "")
+			expect(t, got, tt.want)
+			if d := got["connect.ipv6"].Detail; tt.never != "" && strings.Contains(d, tt.never) {
+				t.Errorf("detail %q says %q", d, tt.never)
+			}
+		})
+	}
+}
+
+// TestAddressesNotTried: an address the connection budget never reached
+// is said, neither failed nor compared.
+func TestAddressesNotTried(t *testing.T) {
+	c := testpki.NewChain(t, now)
+	good := [][]byte{c.Leaf.DER, c.Intermediate.DER}
+	ev := twoAddresses(t, good, "::1", func(ep *probe.Endpoint) {
+		ep.ConnectErr = &probe.NetError{Kind: probe.ErrNotAttempted,
+			Msg: "no connection was attempted: the 8 connection slots (--concurrency) were held by other connections until the time limit"}
+		ep.Handshake = nil
+	})
+	all := Evaluate(Input{Evidence: ev, Roots: roots(c.Root), Thresholds: DefaultThresholds(), Now: now})
+	got := map[string]report.Result{}
+	for _, r := range all {
+		if r.Address == "::1" || r.Address == "" {
+			got[r.ID] = r
+		}
+	}
+	expect(t, got,
+		want{"connect.tcp", report.Skip, []string{"::1 was not tried", "--address ::1"}},
+		want{"connect.agree", report.Skip, []string{"1 address(es) not tried", "::1"}},
+		want{"connect.ipv6", report.Skip, []string{"::1 were not tried"}},
+	)
 }

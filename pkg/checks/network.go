@@ -29,8 +29,14 @@ func dnsResolve(cx *Context, s *State) verdict {
 	}
 	fix := "Publish an A (and, if reachable over IPv6, an AAAA) record for " + host +
 		" at your DNS provider; check with: dig +short " + host + " A"
-	if d.Err != nil && (d.Err.Kind == probe.ErrDNSTimeout || d.Err.Kind == probe.ErrServFail) {
+	switch {
+	case d.Err != nil && (d.Err.Kind == probe.ErrDNSTimeout || d.Err.Kind == probe.ErrServFail):
 		fix = "Check that the name's authoritative DNS servers answer: dig " + host + " +trace"
+	case d.Err != nil && d.Err.Kind == probe.ErrDNSGarbage:
+		fix = "Check the DNS server that was asked (the " + d.Resolver + " resolver), or whatever answers on " +
+			"its port in its place (a firewall or middlebox): dig " + host + " shows what it answers"
+	case d.Err != nil && d.Err.Kind == probe.ErrCanceled:
+		return skip("%s: %s", host, subject.DNSFailureWords(d))
 	}
 	return fail(fix, "%s: %s", host, subject.DNSFailureWords(d))
 }
@@ -98,6 +104,9 @@ func connectTCP(cx *Context, s *State) verdict {
 			"%s reset the connection", ep.Address)
 	case probe.ErrCanceled:
 		return fail("", "the probe was interrupted while connecting to %s", ep.Address)
+	case probe.ErrNotAttempted:
+		return skip("%s was not tried: %s; probe it alone with --address %s, or raise --timeout or --concurrency",
+			ep.Address, ep.Err.Msg, ep.Address)
 	}
 	return fail("Check that "+hp+" accepts TCP connections", "connecting to %s failed: %s", ep.Address, ep.Err.Msg)
 }
@@ -203,6 +212,13 @@ func tlsHandshake(cx *Context, s *State) verdict {
 		}
 		return fail(fix, "the server ended the handshake with TLS alert %s", tlsnames.Alert(e.Alert))
 	case probe.ErrTimeout:
+		if hs.BytesRead > 0 {
+			return fail("The server (or a proxy, WAF or load balancer in front of it) answers, but far too slowly: "+
+				"check its load and the path to it, and what sits in front of the TLS server on this port",
+				"the server began to answer the ClientHello but sent only %d bytes within %s, too slowly to "+
+					"complete a handshake (a server's first flight is a few kilobytes, sent at once)", hs.BytesRead,
+				hs.Timeout)
+		}
 		return fail("The server (or a WAF/load balancer in front of it) accepted the TCP connection but did not "+
 			"answer the ClientHello: check that TLS is enabled on the port and the server is not overloaded",
 			"no answer to the ClientHello within %s", hs.Timeout)
@@ -339,11 +355,16 @@ func mtlsRequest(cx *Context, s *State) verdict {
 		return info("the server asks for a client certificate (%s) and lists no acceptable CA: whether %s's "+
 			"webhook certificate (CN %s) is accepted depends on the CAs it trusts", how, p.Short, cc.CommonName)
 	}
-	list := strings.Join(cas, "; ")
-	switch p.ClientCertAccepted(cas) {
+	list := listed(cas)
+	verdict, dn := p.ClientCertAccepted(cas)
+	switch verdict {
 	case profile.Accepted:
-		return info("the server asks for a client certificate (%s); acceptable CAs: %s. %s's webhook "+
-			"certificate (CN %s, issued by %s) would be accepted", how, list, p.Short, cc.CommonName, cc.IssuerLabel)
+		// A CertificateRequest names CAs, not keys: the name is all that
+		// can be compared from outside.
+		return info("the server asks for a client certificate (%s); acceptable CAs: %s. %s is exactly the "+
+			"subject of %s, so %s's webhook certificate (CN %s) issued by it would be accepted by name (a "+
+			"CertificateRequest names CAs, not keys: that the server holds this very CA certificate cannot be "+
+			"seen from outside)", how, list, serverValue(dn), issuerWords(cc), p.Short, cc.CommonName)
 	case profile.RetiredOnly:
 		var old []string
 		for _, r := range cc.Retired {
@@ -353,13 +374,44 @@ func mtlsRequest(cx *Context, s *State) verdict {
 		return fail(fix, "the server trusts only %s for client certificates: %s's webhook certificate from that "+
 			"chain (%s) expired on %s and is issued by %s now, so deliveries fail the handshake",
 			list, p.Short, strings.Join(old, ", "), until, cc.IssuerLabel)
+	case profile.Unknown:
+		// The sender does not publish its CA's name: say so rather than
+		// guess from the words in the names listed.
+		fix = "Give wacheck the CA certificate " + p.Short + " publishes (" + cc.IssuerFile + ", from " + cc.IssuerURL +
+			") with --client-ca " + cc.IssuerFile + " to compare the names exactly; " + fix
+		words := fmt.Sprintf("the server asks for a client certificate (%s) from %s. %s does not publish the "+
+			"exact name of %s, which issues its webhook certificate (CN %s), so whether it is among them cannot "+
+			"be told from names alone (compare exactly with --client-ca %s)", how, list, p.Short, cc.IssuerLabel,
+			cc.CommonName, cc.IssuerFile)
+		if required {
+			return warn(fix, "%s: %s's deliveries may fail the handshake", words, p.Short)
+		}
+		return info("%s", words)
 	}
 	if required {
 		return fail(fix, "the server requires a client certificate from %s (%s): %s's webhook certificate "+
-			"(CN %s, issued by %s) would be refused", list, how, p.Short, cc.CommonName, cc.IssuerLabel)
+			"(CN %s, issued by %s) would be refused: none of them is exactly %s", list, how, p.Short, cc.CommonName,
+			cc.IssuerLabel, issuerWords(cc))
 	}
-	return warn(fix, "the server asks for an optional client certificate from %s, which does not include "+
-		"%s: %s's certificate would not verify", list, cc.IssuerLabel, p.Short)
+	return warn(fix, "the server asks for an optional client certificate from %s, none of them exactly %s: "+
+		"%s's certificate would not verify", list, issuerWords(cc), p.Short)
+}
+
+// listed is the acceptable-CA names a server sent, escaped, "; "-joined.
+func listed(cas []string) string {
+	out := make([]string, len(cas))
+	for i, dn := range cas {
+		out[i] = serverValue(dn)
+	}
+	return strings.Join(out, "; ")
+}
+
+// issuerWords names the sender's CA and where its exact name came from.
+func issuerWords(cc *profile.ClientCert) string {
+	if cc.IssuerSource != "" {
+		return "the CA in " + cc.IssuerSource + " (" + strings.Join(cc.IssuerDNs, "; ") + ")"
+	}
+	return cc.IssuerLabel + " (" + strings.Join(cc.IssuerDNs, "; ") + ")"
 }
 
 // clientCAFix tells how to trust the sender's client-certificate CA.
@@ -370,7 +422,9 @@ func clientCAFix(p *profile.Profile) string {
 		"certificate's CN is " + cc.CommonName + " ($ssl_client_s_dn); the CA is published at " + cc.IssuerURL
 }
 
-// DistinguishedNames decodes DER-encoded names from a CertificateRequest.
+// DistinguishedNames decodes DER-encoded names from a CertificateRequest
+// into RFC 4514 strings, in the order and with the attributes the server
+// sent them (an exact name, for exact comparison).
 func DistinguishedNames(raw [][]byte) []string {
 	var out []string
 	for _, der := range raw {
@@ -379,9 +433,7 @@ func DistinguishedNames(raw [][]byte) []string {
 			out = append(out, fmt.Sprintf("(undecodable name, %d bytes)", len(der)))
 			continue
 		}
-		var n pkix.Name
-		n.FillFromRDNSequence(&seq)
-		out = append(out, n.String())
+		out = append(out, seq.String())
 	}
 	return out
 }

@@ -100,6 +100,20 @@ func TestNetworkChecks(t *testing.T) {
 		{"silent", func(ev *probe.Evidence) { failHandshake(ev, probe.ErrTimeout, 0) }, []want{
 			{"tls.handshake", report.Fail, []string{"no answer to the ClientHello within 10s"}},
 		}},
+		{"drip", func(ev *probe.Evidence) {
+			failHandshake(ev, probe.ErrTimeout, 0)
+			ev.Endpoints[0].Handshake.BytesRead = 9
+		}, []want{
+			{"tls.handshake", report.Fail, []string{"began to answer", "only 9 bytes within 10s"}},
+			{"protocol.modern", report.Skip, []string{"answers the ClientHello too slowly"}},
+		}},
+		{"DNS garbage", func(ev *probe.Evidence) {
+			ev.DNS.Addresses, ev.Endpoints = nil, nil
+			ev.DNS.Err = &probe.NetError{Kind: probe.ErrDNSGarbage, Msg: "the DNS server answered with 64 bytes in " +
+				"2 replies that are not DNS answers to the query (lookup localhost: i/o timeout)"}
+		}, []want{
+			{"dns.resolve", report.Fail, []string{"not DNS answers"}},
+		}},
 		{"not tls", func(ev *probe.Evidence) { failHandshake(ev, probe.ErrNotTLS, 0) }, []want{
 			{"tls.handshake", report.Fail, []string{"not TLS"}},
 		}},

@@ -2,6 +2,8 @@ package probe
 
 import (
 	"context"
+	"crypto/tls"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -18,20 +20,44 @@ const userAgent = "wacheck (webhook endpoint check)"
 const maxBody = 64 << 10
 
 // httpRequest sends one GET for the target's path to addr over a fresh
-// connection and records when the first response byte arrived.
-func httpRequest(ctx context.Context, opts Options, addr string) *HTTPExchange {
-	t := opts.Target
-	ex := &HTTPExchange{Method: http.MethodGet, Path: t.Path}
-	hostport := net.JoinHostPort(addr, strconv.Itoa(t.Port))
-	tr := &http.Transport{
+// connection (drawn from the budget) and records when the first response
+// byte arrived.
+func httpRequest(ctx context.Context, opts Options, b *budget, addr string) *HTTPExchange {
+	hostport := net.JoinHostPort(addr, strconv.Itoa(opts.Target.Port))
+	dial := b.dial(opts.Dial)
+	return roundTrip(ctx, opts, &http.Transport{
 		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			return opts.Dial(ctx, network, hostport)
+			return dial(ctx, network, hostport)
 		},
-		TLSClientConfig:   clientConfig(opts, t.SNI),
+		TLSClientConfig:   clientConfig(opts, opts.Target.SNI),
 		ForceAttemptHTTP2: true,
 		DisableKeepAlives: true,
 		Proxy:             nil,
-	}
+	})
+}
+
+// requestOn sends the GET for the target's path on tc, the connection of
+// the strict handshake, which then ends.
+func requestOn(ctx context.Context, opts Options, tc *tls.Conn) *HTTPExchange {
+	used := false
+	return roundTrip(ctx, opts, &http.Transport{
+		DialTLSContext: func(context.Context, string, string) (net.Conn, error) {
+			if used {
+				return nil, errors.New("one connection only")
+			}
+			used = true
+			return tc, nil
+		},
+		ForceAttemptHTTP2: true,
+		DisableKeepAlives: true,
+		Proxy:             nil,
+	})
+}
+
+// roundTrip sends one GET for the target's path through tr and records it.
+func roundTrip(ctx context.Context, opts Options, tr *http.Transport) *HTTPExchange {
+	t := opts.Target
+	ex := &HTTPExchange{Method: http.MethodGet, Path: t.Path}
 	defer tr.CloseIdleConnections()
 	req, err := newGet(ctx, t, t.Path)
 	if err != nil {

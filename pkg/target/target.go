@@ -114,6 +114,11 @@ func Parse(input, sni string) (Target, error) {
 	}
 	t.Host, t.Port = host, port
 
+	// "1.2.3.4." is the IP address 1.2.3.4 written as a fully qualified
+	// name: a client sends it no SNI, so it is an IP literal here too.
+	if a, err := netip.ParseAddr(strings.TrimSuffix(host, ".")); err == nil && a.Is4() {
+		host = a.String()
+	}
 	if addr, err := netip.ParseAddr(host); err == nil {
 		if addr.Zone() != "" {
 			return bad("IPv6 zones are not supported", "give the address without %zone")
@@ -128,7 +133,7 @@ func Parse(input, sni string) (Target, error) {
 		t.SNI = name
 	}
 	if sni != "" {
-		if _, err := netip.ParseAddr(sni); err == nil {
+		if _, err := netip.ParseAddr(strings.TrimSuffix(sni, ".")); err == nil {
 			return bad("--sni must be a DNS name, not an IP address", "an IP is never sent as SNI; give the name the certificate is for")
 		}
 		name, err := checkName(sni)

@@ -2,6 +2,7 @@ package target
 
 import (
 	"errors"
+	"net"
 	"testing"
 )
 
@@ -24,6 +25,11 @@ func TestParse(t *testing.T) {
 		{"https://[::1]:8443/hook", "x.example", Target{Host: "::1", Port: 8443, SNI: "x.example", Path: "/hook"}},
 		{"_dmarc-x.example.com", "", Target{Host: "_dmarc-x.example.com", Port: 443, SNI: "_dmarc-x.example.com"}},
 		{"Bücher.example", "", Target{Host: "xn--bcher-kva.example", Port: 443, SNI: "xn--bcher-kva.example"}},
+		// An IP address with a trailing dot is an IP literal: no SNI is
+		// sent for it, so none may be claimed (found by FuzzParse).
+		{"127.0.3.1.", "", Target{Host: "127.0.3.1", Port: 443}},
+		{"127.0.3.1.:8443", "api.example.com", Target{Host: "127.0.3.1", Port: 8443, SNI: "api.example.com"}},
+		{"https://1.2.3.4./hook", "", Target{Host: "1.2.3.4", Port: 443, Path: "/hook"}},
 	}
 	for _, tt := range tests {
 		got, err := Parse(tt.in, tt.sni)
@@ -61,6 +67,7 @@ func TestParseRejects(t *testing.T) {
 		{"1:2:3", "", "too many colons (write IPv6 addresses as [addr]:port)"},
 		{"[fe80::1%25eth0]:443", "", "IPv6 zones are not supported"},
 		{"1.2.3.4", "5.6.7.8", "--sni must be a DNS name, not an IP address"},
+		{"1.2.3.4", "5.6.7.8.", "--sni must be a DNS name, not an IP address"},
 		{"1.2.3.4", "bad name", "--sni: invalid character ' ' in host name"},
 		{"exa\x00mple.com", "", "contains control characters"},
 		{"ex*ample.com", "", "invalid character '*' in host name"},
@@ -109,6 +116,11 @@ func FuzzParse(f *testing.F) {
 		}
 		if tg.IsIP() && tg.SNI == tg.Host {
 			t.Fatalf("Parse(%q) sends an IP as SNI", in)
+		}
+		// Go's client sends no SNI for what net.ParseIP reads as an IP,
+		// so a target claiming one would report SNI that was never sent.
+		if tg.SNI != "" && net.ParseIP(tg.SNI) != nil {
+			t.Fatalf("Parse(%q, %q) = SNI %q, an IP address no client sends", in, sni, tg.SNI)
 		}
 	})
 }

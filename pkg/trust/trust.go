@@ -15,7 +15,13 @@ import (
 	"sync"
 
 	"golang.org/x/crypto/x509roots/fallback/bundle"
+
+	"github.com/wacheck/wacheck/internal/readfile"
 )
+
+// MaxBundleSize bounds a CA file read (--ca-file, and each of the OS's root
+// files): the OS bundles are a few hundred KiB.
+const MaxBundleSize = 4 << 20
 
 // Store is a root pool and a name for it, for reports.
 type Store struct {
@@ -25,6 +31,9 @@ type Store struct {
 	// Certs are the roots in the pool, for explaining a chain that does not
 	// verify (x509.CertPool cannot be listed).
 	Certs []*x509.Certificate
+	// Skipped counts the CERTIFICATE blocks of the OS's root files that did
+	// not parse and were left out (--trust system loads the rest).
+	Skipped int
 }
 
 func (s *Store) add(c *x509.Certificate, constraint func([]*x509.Certificate) error) {
@@ -60,14 +69,16 @@ func Mozilla() *Store {
 	return mozillaStore
 }
 
-// FromFile reads PEM certificates from path into a new pool (curl's --cacert).
+// FromFile reads PEM certificates from path into a new pool (curl's
+// --cacert). Only a regular file of at most MaxBundleSize is read, and a
+// certificate that does not parse is an error: the file is the user's own.
 func FromFile(path string) (*Store, error) {
-	data, err := os.ReadFile(path)
+	data, err := readfile.Regular(path, MaxBundleSize)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", path, readfile.Words(err))
 	}
 	s := &Store{Name: "file:" + path, Pool: x509.NewCertPool()}
-	if err := s.addPEM(data); err != nil {
+	if _, err := s.addPEM(data); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if s.Count == 0 {
@@ -86,19 +97,27 @@ func New(name string, certs ...*x509.Certificate) *Store {
 	return s
 }
 
-func (s *Store) addPEM(data []byte) error {
-	for n := 1; ; n++ {
+// addPEM adds every CERTIFICATE block of data that parses. It returns how
+// many did not, and the first of their errors ("certificate 3: ...").
+func (s *Store) addPEM(data []byte) (skipped int, first error) {
+	n := 0
+	for {
 		var block *pem.Block
 		block, data = pem.Decode(data)
 		if block == nil {
-			return nil
+			return skipped, first
 		}
 		if block.Type != "CERTIFICATE" {
 			continue
 		}
+		n++
 		c, err := x509.ParseCertificate(block.Bytes)
 		if err != nil {
-			return fmt.Errorf("certificate %d: %w", n, err)
+			if first == nil {
+				first = fmt.Errorf("certificate %d: %w", n, err)
+			}
+			skipped++
+			continue
 		}
 		s.add(c, nil)
 	}
@@ -121,7 +140,9 @@ var systemDirs = []string{"/etc/ssl/certs", "/etc/pki/tls/certs"}
 
 // System reads the operating system's root files into a pool that wacheck
 // verifies against itself. SSL_CERT_FILE and SSL_CERT_DIR override the
-// default locations, as for OpenSSL.
+// default locations, as for OpenSSL. Only regular files of at most
+// MaxBundleSize are read; a certificate that does not parse is skipped and
+// counted (Store.Skipped), the rest of its bundle still loaded.
 func System() (*Store, error) {
 	if runtime.GOOS == "darwin" || runtime.GOOS == "windows" {
 		return nil, errors.New("--trust system reads root files and is not available on " + runtime.GOOS +
@@ -135,12 +156,19 @@ func System() (*Store, error) {
 		dirs = filepath.SplitList(d)
 	}
 	s := &Store{Name: "system", Pool: x509.NewCertPool()}
+	var readErr error // why SSL_CERT_FILE could not be read, for the message
 	for _, f := range files {
-		if data, err := os.ReadFile(f); err == nil {
-			_ = s.addPEM(data) // a damaged entry does not void the rest
-			if s.Count > 0 {
-				break
+		data, err := readfile.Regular(f, MaxBundleSize)
+		if err != nil {
+			if os.Getenv("SSL_CERT_FILE") != "" {
+				readErr = fmt.Errorf("SSL_CERT_FILE %s: %w", f, readfile.Words(err))
 			}
+			continue
+		}
+		skipped, _ := s.addPEM(data) // a damaged entry does not void the rest
+		if s.Count > 0 {
+			s.Skipped += skipped
+			break
 		}
 	}
 	if s.Count == 0 {
@@ -150,13 +178,17 @@ func System() (*Store, error) {
 				continue
 			}
 			for _, e := range entries {
-				if data, err := os.ReadFile(filepath.Join(d, e.Name())); err == nil {
-					_ = s.addPEM(data)
+				if data, err := readfile.Regular(filepath.Join(d, e.Name()), MaxBundleSize); err == nil {
+					skipped, _ := s.addPEM(data)
+					s.Skipped += skipped
 				}
 			}
 		}
 	}
 	if s.Count == 0 {
+		if readErr != nil {
+			return nil, fmt.Errorf("no system root certificates found: %w", readErr)
+		}
 		return nil, errors.New("no system root certificates found (set SSL_CERT_FILE or use --ca-file)")
 	}
 	return s, nil
