@@ -187,7 +187,20 @@ func writeSender(w io.Writer, p *profile.Profile) error {
 	} else {
 		cc.add("subject CN", c.CommonName)
 		cc.add("issued by", c.IssuerLabel)
-		cc.add("CA file", c.IssuerFile)
+		if len(c.IssuerDNs) > 0 {
+			cc.add("CA name", c.IssuerDNs...)
+		} else {
+			file := c.IssuerFile
+			if file == "" {
+				file = "CA.pem"
+			}
+			cc.add("CA name", "not published: wacheck probe --client-ca "+file+" compares a server's acceptable CAs with it exactly")
+		}
+		if c.IssuerFile != "" {
+			cc.add("CA file", c.IssuerFile)
+		} else {
+			cc.add("CA file", "not published")
+		}
 		cc.add("published at", c.IssuerURL)
 		var retired []string
 		for _, r := range c.Retired {

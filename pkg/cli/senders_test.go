@@ -222,8 +222,8 @@ func TestSendersUsageErrors(t *testing.T) {
 	for _, tc := range []struct {
 		sender, format, msg, hint string
 	}{
-		{"nope", "text", `unknown sender "nope"`, "known senders: generic, meta"},
-		{"Meta ", "json", `unknown sender "Meta "`, "known senders: generic, meta"},
+		{"nope", "text", `unknown sender "nope"`, "known senders: discord, generic, github, line, meta, msgraph, shopify, slack, stripe, twilio, twitch, zoom"},
+		{"Meta ", "json", `unknown sender "Meta "`, "known senders: discord, generic, github, line, meta, msgraph, shopify, slack, stripe, twilio, twitch, zoom"},
 		{"", "xml", `invalid --format "xml"`, "use --format text or --format json"},
 	} {
 		out, err := runSendersWith(t, tc.sender, tc.format)

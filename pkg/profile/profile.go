@@ -64,6 +64,10 @@ type Profile struct {
 	// not documented.
 	Retries string
 
+	// Webhook is the sender's webhook protocol (verification, signature,
+	// payloads); nil when it has none, and the webhook checks skip.
+	Webhook *Webhook
+
 	// Facts lists what the profile says, each documented (with its
 	// source) or wacheck's strict assumption: `wacheck senders` prints
 	// them, docs/senders.md has the same rows.
@@ -74,23 +78,29 @@ type Profile struct {
 type ClientCert struct {
 	// CommonName is the subject CN to check on the server.
 	CommonName string
-	// IssuerName names the CA that issues it now, as it appears in a
-	// CertificateRequest's list of acceptable CAs (matched without case).
-	IssuerMatch []string
+	// IssuerDNs are the exact distinguished names of the CAs its chain
+	// goes through now (RFC 4514, as Go writes a name's RDN sequence), as
+	// a server lists them in a CertificateRequest; empty when the sender
+	// does not publish them. Only an exact name is ever compared: a CA
+	// whose name merely contains the sender's is not the sender's.
+	IssuerDNs []string
+	// IssuerSource says where IssuerDNs come from when not from the
+	// sender's documents: the --client-ca file, "" otherwise.
+	IssuerSource string
 	// IssuerLabel is the issuing CA for people.
 	IssuerLabel string
 	// IssuerFile is the name the sender publishes the CA certificate as.
 	IssuerFile string
 	// IssuerURL is where the sender publishes it.
 	IssuerURL string
-	// Retired lists CAs that issued it before and no longer do, matched
-	// without case against acceptable-CA names.
+	// Retired lists CAs that issued it before and no longer do.
 	Retired []RetiredCA
 }
 
 // RetiredCA is a CA a sender's client certificate used to chain to.
 type RetiredCA struct {
-	Match []string
+	// DN is its exact distinguished name (RFC 4514).
+	DN string
 	// Until is when the last certificate it issued expired.
 	Until time.Time
 	Label string
@@ -154,39 +164,52 @@ func (p *Profile) Suites() []uint16 {
 }
 
 // ClientCertAccepted says whether a CertificateRequest's acceptable-CA
-// names would let the sender's client certificate through.
-func (p *Profile) ClientCertAccepted(cas []string) Acceptance {
-	if p.ClientCert == nil {
-		return NoClientCert
+// names (RFC 4514) would let the sender's client certificate through, and
+// the name that decided it. Names are compared whole (SameDN), never by
+// the words in them: a server that trusts "CN=Metadata Services Internal
+// CA,O=Outbound Proxy Team" does not trust Meta's CA. When the sender's CA
+// name is not known (IssuerDNs empty) the answer is Unknown unless every
+// name listed is a retired CA.
+func (p *Profile) ClientCertAccepted(cas []string) (Acceptance, string) {
+	cc := p.ClientCert
+	if cc == nil {
+		return NoClientCert, ""
 	}
-	retired := false
 	for _, dn := range cas {
-		l := strings.ToLower(dn)
-		if matchAll(l, p.ClientCert.IssuerMatch) {
-			return Accepted
-		}
-		for _, r := range p.ClientCert.Retired {
-			if matchAll(l, r.Match) {
-				retired = true
+		for _, want := range cc.IssuerDNs {
+			if SameDN(dn, want) {
+				return Accepted, dn
 			}
 		}
 	}
-	if retired {
-		return RetiredOnly
-	}
-	return NotListed
-}
-
-func matchAll(s string, words []string) bool {
-	if len(words) == 0 {
-		return false
-	}
-	for _, w := range words {
-		if !strings.Contains(s, strings.ToLower(w)) {
-			return false
+	retired := 0
+	for _, dn := range cas {
+		for _, r := range cc.Retired {
+			if SameDN(dn, r.DN) {
+				retired++
+				break
+			}
 		}
 	}
-	return true
+	switch {
+	case len(cas) > 0 && retired == len(cas):
+		return RetiredOnly, ""
+	case len(cc.IssuerDNs) == 0:
+		return Unknown, ""
+	}
+	return NotListed, ""
+}
+
+// SameDN reports whether two distinguished names in RFC 4514 form are the
+// same name: the same attributes in the same order with the same values,
+// compared as X.509 name matching does (RFC 5280 7.1, OpenSSL's canonical
+// form): without regard to case, and with runs of white space as one.
+func SameDN(a, b string) bool {
+	return canonicalDN(a) == canonicalDN(b)
+}
+
+func canonicalDN(dn string) string {
+	return strings.Join(strings.Fields(strings.ToLower(dn)), " ")
 }
 
 // Acceptance is the outcome of ClientCertAccepted.
@@ -194,10 +217,18 @@ type Acceptance int
 
 // Outcomes of ClientCertAccepted.
 const (
+	// NotListed: the sender's CA name is known and not among those listed.
 	NotListed Acceptance = iota
+	// Accepted: a name listed is exactly the sender's CA's.
 	Accepted
+	// RetiredOnly: every name listed is a CA that no longer issues the
+	// sender's certificate.
 	RetiredOnly
+	// NoClientCert: the sender has no client certificate.
 	NoClientCert
+	// Unknown: the sender does not publish its CA's exact name, so the
+	// names listed cannot be compared (give the CA's file: --client-ca).
+	Unknown
 )
 
 // Default is the profile used without --sender.
@@ -235,5 +266,6 @@ func Keys() []string {
 // All lists every profile, the default first. Each call returns fresh
 // values, so a caller may change what it gets.
 func All() []*Profile {
-	return []*Profile{meta(), generic()}
+	return []*Profile{meta(), generic(), stripe(), github(), slack(), shopify(), line(), twitch(), zoom(), discord(),
+		twilio(), msgraph()}
 }

@@ -2,8 +2,16 @@ package profile
 
 import (
 	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"encoding/pem"
+	"os"
 	"slices"
+	"strings"
 	"testing"
+
+	"golang.org/x/crypto/x509roots/fallback/bundle"
 
 	"github.com/wacheck/wacheck/pkg/tlshello"
 )
@@ -63,23 +71,85 @@ func TestOffers(t *testing.T) {
 }
 
 func TestClientCertAccepted(t *testing.T) {
+	const (
+		evRoot   = "CN=DigiCert High Assurance EV Root CA,OU=www.digicert.com,O=DigiCert Inc,C=US"
+		sha2     = "CN=DigiCert SHA2 High Assurance Server CA,OU=www.digicert.com,O=DigiCert Inc,C=US"
+		lookLike = "CN=Metadata Services Internal CA,O=Outbound Proxy Team"
+		metaCA   = "CN=Meta Outbound API CA 2025-12,O=Meta Platforms\\, Inc.,C=US"
+	)
+	// Meta publishes its CA's file, not its name: no name listed is taken
+	// for it, however alike, and only retired CAs alone decide.
 	meta := MustLookup("meta")
 	for _, tc := range []struct {
 		cas  []string
 		want Acceptance
 	}{
-		{[]string{"CN=Meta Outbound API CA 2025-12,O=Meta Platforms"}, Accepted},
-		{[]string{"CN=DigiCert High Assurance EV Root CA,OU=www.digicert.com,O=DigiCert Inc,C=US"}, RetiredOnly},
-		{[]string{"CN=DigiCert SHA2 High Assurance Server CA", "CN=meta outbound api ca"}, Accepted},
-		{[]string{"CN=Internal CA"}, NotListed},
-		{nil, NotListed},
+		{[]string{metaCA}, Unknown},
+		{[]string{lookLike}, Unknown},
+		{[]string{"CN=meta outbound api ca"}, Unknown},
+		{[]string{evRoot}, RetiredOnly},
+		{[]string{evRoot, sha2}, RetiredOnly},
+		{[]string{strings.ToUpper(evRoot)}, RetiredOnly},
+		{[]string{"CN=DigiCert High Assurance EV Root CA"}, Unknown}, // not the whole name
+		{[]string{evRoot, lookLike}, Unknown},
+		{nil, Unknown},
 	} {
-		if got := meta.ClientCertAccepted(tc.cas); got != tc.want {
-			t.Errorf("%v: got %v, want %v", tc.cas, got, tc.want)
+		if got, _ := meta.ClientCertAccepted(tc.cas); got != tc.want {
+			t.Errorf("meta, %v: got %v, want %v", tc.cas, got, tc.want)
 		}
 	}
-	if got := MustLookup("generic").ClientCertAccepted([]string{"CN=x"}); got != NoClientCert {
+	// With the CA's file (--client-ca), its exact name.
+	withFile := MustLookup("meta")
+	withFile.ClientCert.IssuerDNs = []string{metaCA}
+	for _, tc := range []struct {
+		cas  []string
+		want Acceptance
+		dn   string
+	}{
+		{[]string{lookLike, metaCA}, Accepted, metaCA},
+		{[]string{"cn=meta outbound api ca 2025-12,o=meta  platforms\\, inc.,c=us"}, Accepted,
+			"cn=meta outbound api ca 2025-12,o=meta  platforms\\, inc.,c=us"},
+		{[]string{lookLike}, NotListed, ""},
+		{[]string{"CN=Meta Outbound API CA 2025-12"}, NotListed, ""},
+		{[]string{metaCA + ",O=Extra"}, NotListed, ""},
+		{[]string{evRoot}, RetiredOnly, ""},
+		{nil, NotListed, ""},
+	} {
+		if got, dn := withFile.ClientCertAccepted(tc.cas); got != tc.want || dn != tc.dn {
+			t.Errorf("with the CA file, %v: got %v (%q), want %v (%q)", tc.cas, got, dn, tc.want, tc.dn)
+		}
+	}
+	if got, _ := MustLookup("generic").ClientCertAccepted([]string{"CN=x"}); got != NoClientCert {
 		t.Errorf("generic has no client certificate, got %v", got)
+	}
+}
+
+// TestRetiredCANamesAreExact checks the retired root's name against the
+// certificate itself: from Mozilla's bundle, or from the OS's root files
+// (Mozilla removed it in 2025; Debian still ships it).
+func TestRetiredCANamesAreExact(t *testing.T) {
+	var root *x509.Certificate
+	for r := range bundle.Roots() {
+		if c, err := x509.ParseCertificate(r.Certificate); err == nil && c.Subject.CommonName == "DigiCert High Assurance EV Root CA" {
+			root = c
+		}
+	}
+	if root == nil {
+		if b, err := os.ReadFile("/etc/ssl/certs/DigiCert_High_Assurance_EV_Root_CA.pem"); err == nil {
+			if p, _ := pem.Decode(b); p != nil {
+				root, _ = x509.ParseCertificate(p.Bytes)
+			}
+		}
+	}
+	if root == nil {
+		t.Skip("no copy of DigiCert High Assurance EV Root CA here")
+	}
+	var seq pkix.RDNSequence
+	if _, err := asn1.Unmarshal(root.RawSubject, &seq); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := seq.String(), MustLookup("meta").ClientCert.Retired[0].DN; got != want {
+		t.Errorf("the root's subject is %q, the profile says %q", got, want)
 	}
 }
 
@@ -90,7 +160,8 @@ func TestLookup(t *testing.T) {
 	if MustLookup("nope").Key != Default {
 		t.Error("MustLookup of an unknown key should give the default")
 	}
-	if got := Keys(); len(got) != 2 || got[0] != "generic" || got[1] != "meta" {
+	if got := Keys(); !slices.Equal(got, []string{"discord", "generic", "github", "line", "meta", "msgraph", "shopify",
+		"slack", "stripe", "twilio", "twitch", "zoom"}) {
 		t.Errorf("Keys() = %v", got)
 	}
 	// All returns fresh values: changing one must not change the next.
