@@ -11,6 +11,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/wacheck/wacheck/pkg/checks"
 	"github.com/wacheck/wacheck/pkg/report"
 )
 
@@ -74,15 +75,22 @@ func TestTextGolden(t *testing.T) {
 	}
 }
 
-// TestTextWidth keeps every line readable in a 100-column terminal, except
-// for single words longer than that.
+// TestTextWidth keeps every line within the layout width, tables and fixes
+// included, at the default 80 columns and at other widths, in default and
+// verbose mode.
 func TestTextWidth(t *testing.T) {
 	for _, s := range samples(t) {
-		for _, verbose := range []bool{false, true} {
-			out := renderText(t, s.r, TextOptions{Verbose: verbose})
-			for _, l := range strings.Split(string(out), "\n") {
-				if cols(l) > width && strings.Contains(strings.TrimSpace(l), " ") {
-					t.Errorf("%s (verbose %v): line of %d columns: %q", s.name, verbose, cols(l), l)
+		for _, w := range []int{0, 60, 100, 132} {
+			for _, verbose := range []bool{false, true} {
+				out := renderText(t, s.r, TextOptions{Verbose: verbose, Width: w})
+				limit := w
+				if w == 0 {
+					limit = DefaultWidth
+				}
+				for _, l := range strings.Split(string(out), "\n") {
+					if cols(l) > limit {
+						t.Errorf("%s (width %d, verbose %v): line of %d columns: %q", s.name, w, verbose, cols(l), l)
+					}
 				}
 			}
 		}
@@ -90,32 +98,70 @@ func TestTextWidth(t *testing.T) {
 }
 
 // TestTextSections checks the layout rules that goldens only show: the
-// summary is last, fixes follow only warnings and failures, one chain table
-// per distinct chain, and tables are omitted without data.
+// verdict is first and last and names the worst problem's check, every
+// failure and warning is listed with its fix before the checks that passed,
+// passing checks take one line per category, one chain table per distinct
+// chain, and tables are omitted without data.
 func TestTextSections(t *testing.T) {
 	for _, s := range samples(t) {
-		out := string(renderText(t, s.r, TextOptions{}))
+		out := string(renderText(t, s.r, TextOptions{Width: 200}))
 		lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
-		last := lines[len(lines)-1]
-		wantLast := strings.ToUpper(string(s.r.Status)) + "  " + s.r.Summary.Line()
-		if last != wantLast {
-			t.Errorf("%s: last line %q, want %q", s.name, last, wantLast)
+		v := verdict(s.r)
+		wantVerdict := strings.ToUpper(string(s.r.Status)) + "  " + v.Sentence
+		if lines[0] != wantVerdict || lines[len(lines)-1] != wantVerdict {
+			t.Errorf("%s: first line %q and last line %q, want %q", s.name, lines[0], lines[len(lines)-1], wantVerdict)
 		}
-		// Verbose output merges no per-address lines: one fix for each
-		// warning and failure with a remediation, and none for the rest.
-		verbose := string(renderText(t, s.r, TextOptions{Verbose: true}))
-		fixes := strings.Count(verbose, "    fix: ")
-		want := 0
-		for _, c := range s.r.Checks {
-			if c.Status.Severity() > 0 && c.Remediation != "" {
-				want++
+		ps := mergedProblems(s.r)
+		if len(ps) > 0 {
+			if v.Worst == nil || !strings.Contains(lines[0], "("+v.Worst.ID) {
+				t.Errorf("%s: verdict %q does not name the worst check", s.name, lines[0])
+			}
+			if s.r.Status == report.Fail && !strings.Contains(lines[0], " cannot ") {
+				t.Errorf("%s: failing verdict %q", s.name, lines[0])
+			}
+			if !strings.Contains(out, "\nProblems\n") || strings.Index(out, "\nProblems\n") > strings.Index(out, "\nChecks\n") {
+				t.Errorf("%s: no Problems section before the checks", s.name)
+			}
+		} else if strings.Contains(out, "\nProblems\n") {
+			t.Errorf("%s: Problems section without problems", s.name)
+		}
+		// Every problem's title appears in Problems, with its fix; outside
+		// verbose mode a passing check's title does not appear at all.
+		problemsPart := out[:max(strings.Index(out, "\nChecks\n"), 0)]
+		for _, p := range ps {
+			if !strings.Contains(problemsPart, p.Title) {
+				t.Errorf("%s: problem %s not listed before the checks", s.name, p.ID)
 			}
 		}
-		if fixes != want {
-			t.Errorf("%s: %d fix lines, want %d", s.name, fixes, want)
+		fixes := 0
+		for _, c := range s.r.Checks {
+			if c.Status.Severity() > 0 && c.Remediation != "" {
+				fixes++
+			}
 		}
-		if merged := strings.Count(out, "    fix: "); merged > want || (merged == 0) != (want == 0) {
-			t.Errorf("%s: %d fix lines once addresses are merged, of %d", s.name, merged, want)
+		if merged := strings.Count(out, "    fix: "); merged > fixes || (merged == 0) != (fixes == 0) {
+			t.Errorf("%s: %d fix lines once addresses are merged, of %d", s.name, merged, fixes)
+		}
+		for _, c := range s.r.Checks {
+			if c.Status == report.Pass && strings.Contains(out, c.Title+" —") {
+				t.Errorf("%s: passing check %s shown on its own line outside verbose mode", s.name, c.ID)
+			}
+		}
+		cats := map[string]bool{}
+		for _, c := range s.r.Checks {
+			cats[c.Category()] = true
+		}
+		checksPart := out[strings.Index(out, "\nChecks\n"):]
+		checksPart = checksPart[:strings.Index(checksPart[1:], "\n\n")+1]
+		if got := strings.Count(checksPart, "\n  "); got != len(cats) {
+			t.Errorf("%s: %d lines under Checks, want one per category (%d)", s.name, got, len(cats))
+		}
+		// Verbose mode shows every check, with its detail.
+		verbose := string(renderText(t, s.r, TextOptions{Verbose: true, Width: 1000}))
+		for _, c := range s.r.Checks {
+			if !strings.Contains(verbose, c.Title) {
+				t.Errorf("%s: verbose output misses check %s", s.name, c.ID)
+			}
 		}
 		chains, handshakes := 0, false
 		if s.r.Files != nil && len(s.r.Files.Certificates) > 0 {
@@ -130,12 +176,98 @@ func TestTextSections(t *testing.T) {
 		if got := strings.Count(out, "\nChain ("); got != chains {
 			t.Errorf("%s: %d chain tables, want %d", s.name, got, chains)
 		}
-		if hasTLS := strings.Contains(out, "Negotiated  "); hasTLS != handshakes {
+		if hasTLS := strings.Contains(out, "\n  TLS       TLS 1."); hasTLS != handshakes {
 			t.Errorf("%s: TLS line shown %v, a handshake completed %v", s.name, hasTLS, handshakes)
 		}
-		if hasTimings := strings.Contains(out, "Timings (ms)"); hasTimings != (s.r.Kind == "probe") {
-			t.Errorf("%s: timings shown %v for kind %s", s.name, hasTimings, s.r.Kind)
+		reached := false
+		for _, a := range s.r.Addresses {
+			reached = reached || a.TimingsMS.Connect != nil
 		}
+		if hasTimings := strings.Contains(out, "What a sender waits (ms)"); hasTimings != (s.r.Kind == "probe" && reached) {
+			t.Errorf("%s: waterfall shown %v for kind %s", s.name, hasTimings, s.r.Kind)
+		}
+		if s.r.Kind == "probe" && !strings.Contains(out, "wacheck's own run time") {
+			t.Errorf("%s: wacheck's own run time not named apart", s.name)
+		}
+	}
+}
+
+// TestTextHealthyFits keeps a healthy server's report on one screen.
+func TestTextHealthyFits(t *testing.T) {
+	out := string(renderText(t, sampleNamed(t, "healthy"), TextOptions{}))
+	// The sample has warnings; without them (the Problems section) the
+	// report is a healthy server's.
+	if i := strings.Index(out, "\nProblems\n"); i >= 0 {
+		j := strings.Index(out, "\nChecks\n")
+		out = out[:i] + out[j:]
+	}
+	if n := strings.Count(out, "\n"); n > 45 {
+		t.Errorf("healthy report has %d lines at 80 columns, want at most 45 (about one screen):\n%s", n, out)
+	}
+}
+
+// TestWaterfall checks the timing bars: one per phase a sender goes
+// through, on one time axis (each starts where the one before ended), and
+// the total is their sum.
+func TestWaterfall(t *testing.T) {
+	r := sampleNamed(t, "healthy")
+	phases, _, total, ok := waterfall(r)
+	if !ok {
+		t.Fatal("no waterfall for the healthy sample")
+	}
+	var names []string
+	sum := 0.0
+	for i, p := range phases {
+		names = append(names, p.Name)
+		if i > 0 && p.StartMS != phases[i-1].StartMS+phases[i-1].DurationMS {
+			t.Errorf("%s starts at %v, not where %s ended", p.Name, p.StartMS, phases[i-1].Name)
+		}
+		sum += p.DurationMS
+	}
+	if got := strings.Join(names, ","); got != "DNS lookup,TCP connect,TLS handshake,Request to first byte" {
+		t.Errorf("phases %s", got)
+	}
+	if total != sum {
+		t.Errorf("total %v, sum %v", total, sum)
+	}
+	out := string(renderText(t, r, TextOptions{}))
+	bars := 0
+	prevEnd := 0
+	for _, l := range strings.Split(out, "\n") {
+		i := strings.Index(l, "█")
+		if i < 0 {
+			continue
+		}
+		bars++
+		start := cols(l[:i])
+		if start < prevEnd {
+			t.Errorf("bar %q starts before the previous one ended", l)
+		}
+		prevEnd = start + strings.Count(l, "█")
+	}
+	if bars != len(phases) {
+		t.Errorf("%d bars, want %d", bars, len(phases))
+	}
+	if !strings.Contains(out, "  Total ") {
+		t.Error("no total line")
+	}
+}
+
+// TestLongListsCut keeps a certificate with 10,000 names from making a
+// 229 KB report: the list is cut with a count.
+func TestLongListsCut(t *testing.T) {
+	r := sampleNamed(t, "healthy")
+	sans := make([]string, 10000)
+	for i := range sans {
+		sans[i] = fmt.Sprintf("host%d.example.com", i)
+	}
+	r.Addresses[0].Certificates[0].SANs = sans
+	out := renderText(t, r, TextOptions{Verbose: true})
+	if flat := strings.Join(strings.Fields(string(out)), " "); !strings.Contains(flat, "host11.example.com and 9,988 more") {
+		t.Error("SAN list not cut with a count")
+	}
+	if len(out) > 20000 {
+		t.Errorf("verbose report of %d bytes", len(out))
 	}
 }
 
@@ -149,7 +281,7 @@ func TestCategoryOrder(t *testing.T) {
 		report.Result{ID: "cert.expiry", Status: report.Pass, Title: "C"},
 		report.Result{ID: "chain.complete", Status: report.Pass, Title: "Ch"},
 	)
-	out := string(renderText(t, r, TextOptions{}))
+	out := string(renderText(t, r, TextOptions{Verbose: true}))
 	var order []string
 	for _, l := range strings.Split(out, "\n") {
 		if strings.HasPrefix(l, "  ✓ ") {
@@ -180,7 +312,7 @@ func TestFirstSentence(t *testing.T) {
 
 func TestWrap(t *testing.T) {
 	got := wrap("aaa bbb ccc ddd\n  keep   this  \nhttp://a-very-long-url.test/path x", 8)
-	want := []string{"aaa bbb", "ccc ddd", "  keep   this", "http://a-very-long-url.test/path", "x"}
+	want := []string{"aaa bbb", "ccc ddd", "  keep   this", "http://", "a-very-l", "ong-url.", "test/", "path x"}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("wrap = %q, want %q", got, want)
 	}
@@ -254,7 +386,8 @@ func stripANSI(b []byte) string {
 // certificate.
 func TestTextEdgeCases(t *testing.T) {
 	empty := string(renderText(t, &report.Report{}, TextOptions{}))
-	if !strings.HasSuffix(empty, "PASS  0 passed\n") {
+	if !strings.HasPrefix(empty, "PASS  The sender can deliver: every check passed\n      0 passed\n") ||
+		!strings.HasSuffix(empty, "\nPASS  The sender can deliver: every check passed\n") {
 		t.Errorf("empty report ends %q", empty[max(0, len(empty)-40):])
 	}
 
@@ -262,7 +395,8 @@ func TestTextEdgeCases(t *testing.T) {
 		DNS: &report.DNS{Resolver: "system", Error: "nxdomain: lookup nope.example: no such host"}}
 	nx.Add(report.Result{ID: "dns.resolve", Status: report.Fail, Title: "Name does not resolve", Detail: "NXDOMAIN.", Remediation: "Create an A or AAAA record."})
 	out := string(renderText(t, nx, TextOptions{}))
-	for _, want := range []string{"Address   none: nxdomain: lookup nope.example: no such host", "  ✗ Name does not resolve — NXDOMAIN.", "    fix: Create an A or AAAA record.", "FAIL  0 passed, 1 failure"} {
+	for _, want := range []string{"Address   none: nxdomain: lookup nope.example: no such host", "  ✗ Name does not resolve — NXDOMAIN.", "    fix: Create an A or AAAA record.",
+		"FAIL  The sender cannot deliver: the name does not resolve (dns.resolve)\n      0 passed, 1 failure\n"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("no %q in\n%s", want, out)
 		}
@@ -276,7 +410,8 @@ func TestTextEdgeCases(t *testing.T) {
 	mtlsFail := sampleNamed(t, "refused")
 	mtlsFail.Addresses[0].ClientAuth = &report.ClientAuth{Requested: true, Required: true}
 	out = string(renderText(t, mtlsFail, TextOptions{}))
-	if !strings.Contains(out, "\nClient cert requested, no acceptable CAs listed\n") || strings.Contains(out, "Negotiated") {
+	if !strings.Contains(out, "\n  Client CA a client certificate is requested, no acceptable CAs listed\n") ||
+		strings.Contains(out, "\n  TLS       ") {
 		t.Errorf("client certificate request after a failed handshake:\n%s", out)
 	}
 
@@ -294,7 +429,7 @@ func TestTextEdgeCases(t *testing.T) {
 	expired := a.Certificates[0].NotAfter.Format("2006-01-02") + " (expired 3d ago)"
 	for _, verbose := range []bool{false, true} {
 		out := string(renderText(t, bad, TextOptions{Verbose: verbose}))
-		for _, want := range []string{"│ unparseable:", "x509: malformed", expired} {
+		for _, want := range []string{"│ unparseable:", "malformed", expired} {
 			if !strings.Contains(out, want) {
 				t.Errorf("verbose %v: no %q in\n%s", verbose, want, out)
 			}
@@ -332,7 +467,7 @@ func TestPerAddress(t *testing.T) {
 		if !strings.Contains(out, title) {
 			t.Errorf("load-balancer: no chain table %q", strings.TrimSpace(title))
 		}
-		if !strings.Contains(out, "│ "+a.Address+" ") || !strings.Contains(out, " "+a.Chain.ID+" │") {
+		if !strings.Contains(out, "│ "+a.Address+" ") || !strings.Contains(out, " "+a.Chain.ID[:12]+" ") {
 			t.Errorf("load-balancer: the per-address table does not give %s chain %s", a.Address, a.Chain.ID)
 		}
 	}
@@ -351,8 +486,8 @@ func TestPerAddress(t *testing.T) {
 	for _, want := range []string{
 		"Addresses " + bad.Address + " (refused), " + good.Address,
 		"\nChain (2 certificates, leaf first; served by " + good.Address + ")\n",
-		"│ 0 │ " + certName(good.Certificates[0].Subject, nil),
-		"\nNegotiated  " + tlsLine(good.TLS) + " (" + good.Address + ")\n",
+		"│ " + certName(good.Certificates[0].Subject, nil),
+		"\n  TLS       " + tlsLine(good.TLS),
 		"│ " + bad.Address + " │ -       │ -   │ -",
 	} {
 		if !strings.Contains(out, want) {
@@ -394,7 +529,7 @@ func TestCertKind(t *testing.T) {
 			t.Errorf("no %q in\n%s", want, out)
 		}
 	}
-	for _, not := range []string{"Started", "Timings", "Negotiated", "Address"} {
+	for _, not := range []string{"Started", "What a sender waits", "run time", "  TLS  ", "Address"} {
 		if strings.Contains(out, not) {
 			t.Errorf("%q in the report of files:\n%s", not, out)
 		}
@@ -417,8 +552,21 @@ func TestTextCleansServerStrings(t *testing.T) {
 			t.Errorf("verbose %v: raw control characters in\n%q", opts.Verbose, out)
 		}
 		// Detail, fix and acceptable CA in full; the table may wrap it.
-		if n := bytes.Count(out, []byte(`evil\x1b[2J\u202egnp.exe\xff\u0085\x07`)); n < 3 || !bytes.Contains(out, []byte(`│ 0 │ evil\x1b[2J`)) {
+		if n := bytes.Count(out, []byte(`evil\x1b[2J\u202egnp.exe\xff\u0085\x07`)); n < 3 || !bytes.Contains(out, []byte(`│ evil\x1b[2J`)) {
 			t.Errorf("verbose %v: the escaped name is not shown everywhere:\n%s", opts.Verbose, out)
+		}
+	}
+}
+
+// TestEveryCheckHasCause: the verdict names each check's finding in words,
+// so every registered check has them.
+func TestEveryCheckHasCause(t *testing.T) {
+	for _, d := range checks.All() {
+		if causeRank(d.ID) == len(causes) {
+			t.Errorf("%s has no words in causes (pkg/render/present.go)", d.ID)
+		}
+		if _, ok := categoryTitle[strings.SplitN(d.ID, ".", 2)[0]]; !ok {
+			t.Errorf("%s: category without a title", d.ID)
 		}
 	}
 }

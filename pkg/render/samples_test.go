@@ -195,6 +195,7 @@ func buildSamples(t *testing.T) []sample {
 		l.context(), started, started.Add(3200*time.Microsecond))
 	cert.Tool = tool
 	cert.Settings.FailOn = "warn"
+	judgedSettings(cert)
 	add("cert", cert)
 	return out
 }
@@ -374,7 +375,22 @@ func (l *lab) probe(t *testing.T, input string, o probeOpts) *report.Report {
 	r.Settings.FailOn = "warn"
 	r.Settings.Enumerate = o.enumerate
 	r.Settings.Concurrency = probe.DefaultConcurrency
+	judgedSettings(r)
 	return r
+}
+
+// judgedSettings fills in the settings the command adds (pkg/cli's
+// fillSettings) that are the same on every machine: the thresholds the
+// samples were judged by, the sender and the tool's version. Go version
+// and OS are left out, as they vary.
+func judgedSettings(r *report.Report) {
+	th := checks.DefaultThresholds()
+	msOf := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	r.Settings.Thresholds = &report.Thresholds{DNSWarnMS: msOf(th.DNSWarn), DNSFailMS: msOf(th.DNSFail),
+		ConnectWarnMS: msOf(th.ConnectWarn), HandshakeWarnMS: msOf(th.HandshakeWarn), HandshakeFailMS: msOf(th.HandshakeFail),
+		ExpiryWarnDays: th.ExpiryWarn.Hours() / 24}
+	r.Settings.Sender = profile.Default
+	r.Settings.ToolVersion = tool.Version
 }
 
 // steadyTimes gives every phase the probe completed a fixed duration: the

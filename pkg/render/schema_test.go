@@ -382,8 +382,8 @@ func TestSchemaStatusEnums(t *testing.T) {
 	if err := json.Unmarshal(raw, &kinds); err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(kinds.Properties.Kind.Enum, ","); got != "probe,cert" {
-		t.Errorf("kind enum %s, want probe,cert", got)
+	if got := strings.Join(kinds.Properties.Kind.Enum, ","); got != "probe,cert,webhook" {
+		t.Errorf("kind enum %s, want probe,cert,webhook (the commands that write reports)", got)
 	}
 	all := []report.Status{report.Pass, report.Info, report.Skip, report.Warn, report.Fail}
 	var checkWant, overallWant []string

@@ -4,18 +4,17 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"net"
+
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/fatih/color"
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
 
+	"github.com/wacheck/wacheck/internal/escape"
 	"github.com/wacheck/wacheck/pkg/report"
 )
 
@@ -26,32 +25,24 @@ type TextOptions struct {
 	Color bool
 	// Verbose prints every passing check's full detail and, under the chain
 	// table, each certificate's full names, SANs, validity, serial and
-	// fingerprint. Otherwise a passing check shows the first sentence of its
-	// detail; warnings, failures, info and skips always show all of it.
+	// fingerprint, and the accepted cipher suites of each version.
+	// Otherwise the passing checks of a category collapse into one line.
 	Verbose bool
+	// Width is the terminal's width in columns, decided by the caller (the
+	// real terminal's, or 80 when it is unknown or the output is piped);
+	// 0 means DefaultWidth. Every line is wrapped to it, tables included.
+	Width int
 }
 
-// width is the terminal width the layout is made for.
-const width = 100
+// DefaultWidth is the layout width when the caller knows none.
+const DefaultWidth = 80
 
-// categoryOrder is the order sections appear in; other categories follow in
-// alphabetical order.
-var categoryOrder = []string{"dns", "connect", "tls", "protocol", "cipher", "timing", "chain", "cert", "key", "ocsp", "http", "mtls"}
+// minWidth is the narrowest layout: below it the tables cannot fit.
+const minWidth = 60
 
-var categoryTitle = map[string]string{
-	"dns":      "DNS",
-	"connect":  "Connection",
-	"tls":      "TLS",
-	"protocol": "Protocol versions",
-	"cipher":   "Cipher suites",
-	"timing":   "Timing",
-	"chain":    "Certificate chain",
-	"cert":     "Certificate",
-	"ocsp":     "OCSP stapling",
-	"http":     "HTTP",
-	"mtls":     "Client certificates (mTLS)",
-	"key":      "Private key",
-}
+// maxListed bounds how many items of a long list (SANs, cipher suites,
+// acceptable CAs) are printed before "and 9,996 more".
+const maxListed = 12
 
 var marks = map[report.Status]string{
 	report.Pass: "✓",
@@ -105,17 +96,31 @@ func (p palette) status(s report.Status) *color.Color {
 	return p.skip
 }
 
-// Text writes r as a checklist for a person at a terminal: a header naming
-// what was probed, the checks grouped by category with a fix under every
-// warning and failure, the certificate chain as served, what TLS negotiated,
-// the timings, and a one-line summary last.
+// Text writes r as a report for a person at a terminal: the verdict first
+// (what the sender will make of the endpoint and the worst problem's
+// cause), then each failing and warning check with its fix, then the other
+// checks (one line per category unless verbose), the facts (target,
+// addresses, what TLS negotiated, the chain as served) and the timing
+// waterfall, and the verdict again last.
 func Text(w io.Writer, r *report.Report, opts TextOptions) error {
-	t := &textWriter{p: newPalette(opts.Color), verbose: opts.Verbose, multiAddress: len(r.Addresses) > 1}
+	wd := opts.Width
+	if wd <= 0 {
+		wd = DefaultWidth
+	}
+	t := &textWriter{p: newPalette(opts.Color), verbose: opts.Verbose, multiAddress: len(r.Addresses) > 1,
+		width: max(wd, minWidth)}
+	t.verdict(r)
+	t.problems(r)
+	if t.verbose {
+		t.checks(r)
+	} else {
+		t.collapsed(r)
+	}
 	t.header(r)
-	t.checks(r)
-	t.chain(r)
 	t.negotiated(r)
 	t.protocols(r)
+	t.chain(r)
+	t.webhook(r)
 	t.timings(r)
 	t.summary(r)
 	if t.err != nil {
@@ -131,6 +136,7 @@ type textWriter struct {
 	buf     bytes.Buffer
 	p       palette
 	verbose bool
+	width   int
 	// multiAddress is true when more than one address was probed: only
 	// then do check lines name the address they concern.
 	multiAddress bool
@@ -144,7 +150,7 @@ func (t *textWriter) line(s string) {
 
 func (t *textWriter) heading(s string) {
 	t.line("")
-	t.line(t.p.bold.Sprint(s))
+	t.wrapped("", "", s, t.p.bold)
 }
 
 func (t *textWriter) header(r *report.Report) {
@@ -159,8 +165,8 @@ func (t *textWriter) header(r *report.Report) {
 	if input == "" {
 		input = hostPort(r.Target)
 	}
-	t.line(t.p.bold.Sprint(name) + " — " + clean(input))
 	t.line("")
+	t.line(t.p.bold.Sprint(name) + " — " + clean(input))
 
 	if r.Kind == "cert" {
 		t.filesHeader(r)
@@ -174,12 +180,16 @@ func (t *textWriter) header(r *report.Report) {
 	}
 	t.field("Target", target)
 	t.field(addressLabel(r), addressLine(r))
+	if n := r.Settings.FullAddresses; n > 0 && n < len(r.Addresses) {
+		t.field("Scope", fmt.Sprintf("%d of the %d addresses probed in full; the other %d got the strict handshake "+
+			"only (no enumeration, no timing rounds, no request), within one budget of %d connections at once",
+			n, len(r.Addresses), len(r.Addresses)-n, r.Settings.Concurrency))
+	}
 	if r.Sender.Name != "" {
 		t.field("Sender", r.Sender.Name)
 	}
 	if !r.StartedAt.IsZero() {
-		started := r.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC")
-		t.field("Started", started+", wacheck ran "+ms(r.DurationMS)+" ms")
+		t.field("Started", r.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"))
 	}
 }
 
@@ -221,68 +231,9 @@ func (t *textWriter) field(label, value string) {
 	t.wrapped(prefix, strings.Repeat(" ", len(prefix)), value, nil)
 }
 
-func hostPort(tg report.Target) string {
-	if tg.Host == "" {
-		return tg.Input
-	}
-	return net.JoinHostPort(tg.Host, strconv.Itoa(tg.Port))
-}
-
-func addressLabel(r *report.Report) string {
-	if len(r.Addresses) > 1 {
-		return "Addresses"
-	}
-	return "Address"
-}
-
-// addressLine names the addresses probed and how each connection ended, and
-// any address resolved but not probed.
-func addressLine(r *report.Report) string {
-	var parts []string
-	probed := map[string]bool{}
-	for _, a := range r.Addresses {
-		probed[a.Address] = true
-		s := a.Address
-		switch {
-		case a.ErrorKind != "":
-			s += " (" + strings.ReplaceAll(a.ErrorKind, "_", " ") + ")"
-		case a.Error != "":
-			s += " (error)"
-		}
-		parts = append(parts, s)
-	}
-	var rest []string
-	var resolved []string
-	if r.DNS != nil {
-		resolved = r.DNS.Addresses
-	}
-	for _, a := range resolved {
-		if !probed[a] {
-			rest = append(rest, a)
-		}
-	}
-	var s string
-	switch {
-	case len(parts) > 0:
-		s = strings.Join(parts, ", ")
-		if len(rest) > 0 {
-			s += "; also resolved, not probed: " + strings.Join(rest, ", ")
-		}
-	case len(rest) > 0:
-		s = "none probed; resolved " + strings.Join(rest, ", ")
-	case r.DNS != nil && r.DNS.Error != "":
-		s = "none: " + r.DNS.Error
-	default:
-		s = "none"
-	}
-	if r.DNS != nil && r.DNS.Pinned {
-		s += " (pinned, no DNS query)"
-	}
-	return s
-}
-
 func (t *textWriter) checks(r *report.Report) {
 	checks, folded := foldDeadAddresses(r, t.multiAddress && !t.verbose)
+	checks, onlyAddrs, onlySkips := foldHandshakeOnly(r, checks, t.multiAddress && !t.verbose)
 	groups := map[string][]report.Result{}
 	for _, c := range checks {
 		groups[c.Category()] = append(groups[c.Category()], c)
@@ -305,7 +256,9 @@ func (t *textWriter) checks(r *report.Report) {
 		}
 		t.heading(title)
 		if t.multiAddress && !t.verbose {
-			results = mergeAgreeing(results)
+			// With addresses probed by handshake only, say how many of
+			// them a merged line stands for.
+			results = mergeAgreeing(results, onlyAddrs, len(r.Addresses))
 		}
 		if !t.verbose && len(results) > 1 && allSkippedAlike(results) {
 			// One line says it: "- 4 checks skipped (chain.complete, ...) — why".
@@ -314,20 +267,25 @@ func (t *textWriter) checks(r *report.Report) {
 				ids[i] = res.ID
 			}
 			t.result(report.Result{Status: report.Skip, Detail: results[0].Detail,
-				Title: fmt.Sprintf("%d checks skipped (%s)", len(results), strings.Join(ids, ", "))})
+				Title: fmt.Sprintf("%d checks skipped (%s)", len(results), strings.Join(ids, ", "))}, false)
 			continue
 		}
 		for _, res := range results {
 			if !t.multiAddress {
 				res.Address = ""
 			}
-			t.result(res)
+			t.result(res, false)
 		}
 		if cat == "connect" {
+			if onlySkips > 0 {
+				t.result(report.Result{Status: report.Skip, Address: fmt.Sprintf("%d addresses", onlyAddrs),
+					Title:  fmt.Sprintf("%d more checks skipped", onlySkips),
+					Detail: "those addresses got the strict handshake only (see Scope)"}, false)
+			}
 			for _, f := range folded {
 				t.result(report.Result{Status: report.Skip, Address: f.address,
 					Title:  fmt.Sprintf("%d more checks skipped", f.n),
-					Detail: "they judge what the failed " + f.phase + " never reached"})
+					Detail: "they judge what the failed " + f.phase + " never reached"}, false)
 			}
 		}
 	}
@@ -377,46 +335,30 @@ func foldDeadAddresses(r *report.Report, fold bool) ([]report.Result, []foldedAd
 	return out, folded
 }
 
-// mergeAgreeing folds the per-address results of one check into one line
-// when every address has the same status and fix: "(all 3 addresses)", with the
-// first address's detail when the details differ. Where the addresses
-// disagree each keeps its own line, so the one that differs stands out.
-func mergeAgreeing(results []report.Result) []report.Result {
-	byID := map[string][]report.Result{}
-	var order []string
-	for _, r := range results {
-		if _, ok := byID[r.ID]; !ok {
-			order = append(order, r.ID)
+// foldHandshakeOnly takes out the skips of the addresses that got the
+// strict handshake only (a name with more addresses than are probed in
+// full), which would otherwise add a skip line per address to most
+// sections; it returns how many addresses and skips it took out.
+func foldHandshakeOnly(r *report.Report, checks []report.Result, fold bool) ([]report.Result, int, int) {
+	only := map[string]bool{}
+	for _, a := range r.Addresses {
+		if a.HandshakeOnly {
+			only[a.Address] = true
 		}
-		byID[r.ID] = append(byID[r.ID], r)
+	}
+	if !fold || len(only) == 0 {
+		return checks, 0, 0
 	}
 	var out []report.Result
-	for _, id := range order {
-		rs := byID[id]
-		if len(rs) < 2 || rs[0].Address == "" {
-			out = append(out, rs...)
+	n := 0
+	for _, c := range checks {
+		if only[c.Address] && c.Status == report.Skip {
+			n++
 			continue
 		}
-		agree, same := true, true
-		for _, r := range rs[1:] {
-			agree = agree && r.Status == rs[0].Status && r.Remediation == rs[0].Remediation
-			same = same && r.Detail == rs[0].Detail
-		}
-		if !agree {
-			out = append(out, rs...)
-			continue
-		}
-		m := rs[0]
-		m.Address = fmt.Sprintf("all %d addresses", len(rs))
-		if len(rs) == 2 {
-			m.Address = "both addresses"
-		}
-		if !same {
-			m.Detail = rs[0].Address + ": " + rs[0].Detail
-		}
-		out = append(out, m)
+		out = append(out, c)
 	}
-	return out
+	return out, len(only), n
 }
 
 // allSkippedAlike reports whether every result is a skip for the same reason.
@@ -429,7 +371,7 @@ func allSkippedAlike(results []report.Result) bool {
 	return true
 }
 
-func (t *textWriter) result(res report.Result) {
+func (t *textWriter) result(res report.Result, withFix bool) {
 	mark, ok := marks[res.Status]
 	if !ok {
 		mark = "?"
@@ -447,7 +389,7 @@ func (t *textWriter) result(res report.Result) {
 		style = t.p.skip
 	}
 	t.wrapped("  "+c.Sprint(mark)+" ", "    ", text, style)
-	if res.Remediation != "" && res.Status.Severity() > 0 {
+	if withFix && res.Remediation != "" && res.Status.Severity() > 0 {
 		t.wrapped("    "+c.Sprint("fix:")+" ", "         ", res.Remediation, nil)
 	}
 }
@@ -479,12 +421,12 @@ func firstSentence(s string) string {
 
 // wrapped writes text word-wrapped to the layout width: the first line after
 // first, the following lines after indent (which must be plain spaces).
-// Lines of text that begin with white space (config snippets) are kept as
-// they are. style, when set, colours the text but not the prefix. The text
-// may hold what a server sent: it is cleaned for the terminal.
+// style, when set, colours the text but not the prefix. The text may hold
+// what a server sent: it is cleaned for the terminal, so a line break in it
+// is shown as \n and never starts a line.
 func (t *textWriter) wrapped(first, indent, text string, style *color.Color) {
 	prefix := first
-	room := width - len(indent)
+	room := t.width - len(indent)
 	for _, l := range wrap(clean(text), room) {
 		if style != nil {
 			l = style.Sprint(l)
@@ -496,7 +438,8 @@ func (t *textWriter) wrapped(first, indent, text string, style *color.Color) {
 
 // wrap breaks text into lines of at most room columns at spaces. A word
 // longer than room (a URL) gets a line of its own. Line breaks in text are
-// kept; a line that starts with white space is not re-flowed.
+// kept (text that went through clean has none); a line that starts with
+// white space is not re-flowed.
 func wrap(text string, room int) []string {
 	var out []string
 	for _, para := range strings.Split(text, "\n") {
@@ -506,11 +449,15 @@ func wrap(text string, room int) []string {
 			continue
 		}
 		cur := ""
+		var words []string
 		for _, word := range strings.Fields(para) {
+			words = append(words, splitLong(word, room)...)
+		}
+		for _, word := range words {
 			switch {
 			case cur == "":
 				cur = word
-			case cols(cur)+1+cols(word) <= room:
+			case cols(cur)+1+cols(word) <= room || startsOwnLine(word):
 				cur += " " + word
 			default:
 				out = append(out, cur)
@@ -520,6 +467,42 @@ func wrap(text string, room int) []string {
 		out = append(out, cur)
 	}
 	return out
+}
+
+// splitLong cuts a word longer than room columns (a cipher list, a URL)
+// into pieces that fit, after a ':', ',', '/' or ';' where it can, so that
+// no line runs past the width.
+func splitLong(word string, room int) []string {
+	if room < 1 || cols(word) <= room {
+		return []string{word}
+	}
+	var out []string
+	r := []rune(word)
+	for len(r) > room {
+		cut := room
+		for i := room; i > room/2; i-- {
+			if strings.ContainsRune(":,/;", r[i-1]) {
+				cut = i
+				break
+			}
+		}
+		out = append(out, string(r[:cut]))
+		r = r[cut:]
+	}
+	return append(out, string(r))
+}
+
+// startsOwnLine reports whether word, at the start of a line, would look
+// like one of wacheck's own lines: a check's mark or a fix. Text a server
+// sent can be padded so that wrapping puts such a word first on a line
+// ("    fix: nothing to do" under a check); wrap keeps it on the line before
+// instead, a little over the width.
+func startsOwnLine(word string) bool {
+	switch word {
+	case "fix:", "hint:", "✓", "✗", "!", "i", "-":
+		return true
+	}
+	return false
 }
 
 // cols is the display width of s, taken as one column per rune: the text
@@ -563,34 +546,6 @@ func (t *textWriter) chain(r *report.Report) {
 	}
 }
 
-type chainGroup struct {
-	certs []report.Cert
-	addrs []string
-}
-
-// chainGroups lists the distinct chains the addresses served, in the order
-// first seen, each with the addresses that served it.
-func chainGroups(r *report.Report) []chainGroup {
-	var out []chainGroup
-	index := map[string]int{}
-	for _, a := range r.Addresses {
-		if len(a.Certificates) == 0 {
-			continue
-		}
-		id := ""
-		if a.Chain != nil {
-			id = a.Chain.ID
-		}
-		if i, ok := index[id]; ok && id != "" {
-			out[i].addrs = append(out[i].addrs, a.Address)
-			continue
-		}
-		index[id] = len(out)
-		out = append(out, chainGroup{certs: a.Certificates, addrs: []string{a.Address}})
-	}
-	return out
-}
-
 func (t *textWriter) chainTable(certs []report.Cert, where string) {
 	if len(certs) == 0 {
 		return
@@ -604,20 +559,19 @@ func (t *textWriter) chainTable(certs []report.Cert, where string) {
 	rows := make([][]string, 0, n)
 	for _, c := range certs {
 		if c.ParseError != "" {
-			rows = append(rows, []string{strconv.Itoa(c.Index), "unparseable: " + c.ParseError, "", "", "", ""})
+			rows = append(rows, []string{"unparseable: " + c.ParseError, "", ""})
 			continue
 		}
 		rows = append(rows, []string{
-			strconv.Itoa(c.Index),
 			certName(c.Subject, c.SANs),
 			certName(c.Issuer, nil),
 			expires(c),
-			c.Key,
-			c.SignatureAlgorithm,
 		})
 	}
-	// Subject and issuer share what the other columns leave of the width.
-	t.table([]string{"#", "Subject", "Issuer", "Expires", "Key", "Signature"}, rows, []int{1, 2}, nil)
+	// Subject and issuer share what the other columns leave of the width;
+	// the key and signature algorithm are in the verbose details (and
+	// judged by cert.key and cert.signature).
+	t.table([]string{"Subject", "Issuer", "Expires"}, rows, []int{0, 1}, nil)
 	if t.verbose {
 		t.certDetails(certs)
 	}
@@ -642,7 +596,7 @@ func (t *textWriter) certDetails(certs []report.Cert) {
 		}
 		f("subject", c.Subject)
 		f("issuer", c.Issuer)
-		f("names", strings.Join(c.SANs, ", "))
+		f("names", cutList(c.SANs, maxListed))
 		f("valid", c.NotBefore.UTC().Format("2006-01-02 15:04")+" to "+c.NotAfter.UTC().Format("2006-01-02 15:04 UTC"))
 		var flags []string
 		if c.IsCA {
@@ -652,69 +606,13 @@ func (t *textWriter) certDetails(certs []report.Cert) {
 			flags = append(flags, "self-signed")
 		}
 		f("flags", strings.Join(flags, ", "))
+		f("key", c.Key)
+		f("signature", c.SignatureAlgorithm)
 		f("serial", c.Serial)
 		f("sha256", c.SHA256)
 		f("ocsp", strings.Join(c.OCSPServers, ", "))
 		f("ca issuers", strings.Join(c.IssuingCertURLs, ", "))
 	}
-}
-
-// certName is the name shown for a certificate in the table: its common
-// name, or organisation, or first name when the subject is empty.
-func certName(dn string, sans []string) string {
-	if v := rdn(dn, "CN"); v != "" {
-		return v
-	}
-	if v := rdn(dn, "O"); v != "" {
-		return v
-	}
-	if dn == "" && len(sans) > 0 {
-		return sans[0]
-	}
-	if dn == "" {
-		return "(empty subject)"
-	}
-	return dn
-}
-
-// rdn returns the value of the attribute key in an RFC 2253 style
-// distinguished name ("CN=R11,O=Let's Encrypt,C=US"), honouring escaped
-// commas.
-func rdn(dn, key string) string {
-	var parts []string
-	start := 0
-	for i := 0; i < len(dn); i++ {
-		switch dn[i] {
-		case '\\':
-			i++
-		case ',', '+':
-			parts = append(parts, dn[start:i])
-			start = i + 1
-		}
-	}
-	parts = append(parts, dn[start:])
-	for _, p := range parts {
-		k, v, ok := strings.Cut(strings.TrimSpace(p), "=")
-		if ok && strings.EqualFold(k, key) {
-			return strings.NewReplacer(`\,`, ",", `\+`, "+", `\\`, `\`, `\"`, `"`).Replace(v)
-		}
-	}
-	return ""
-}
-
-func expires(c report.Cert) string {
-	date := c.NotAfter.UTC().Format("2006-01-02")
-	if c.DaysLeft < 0 {
-		return fmt.Sprintf("%s (expired %dd ago)", date, -c.DaysLeft)
-	}
-	return fmt.Sprintf("%s (%dd left)", date, c.DaysLeft)
-}
-
-func pluralWord(n int, word string) string {
-	if n == 1 {
-		return word
-	}
-	return word + "s"
 }
 
 // negotiated prints what each handshake agreed on (once when every address
@@ -741,7 +639,6 @@ func (t *textWriter) negotiated(r *report.Report) {
 	if len(lines) == 0 && ca == nil {
 		return
 	}
-	t.line("")
 	for _, l := range lines {
 		// Name the addresses unless every address negotiated this.
 		var at []string
@@ -753,78 +650,80 @@ func (t *textWriter) negotiated(r *report.Report) {
 		if len(at) < len(r.Addresses) && t.multiAddress {
 			l += " (" + strings.Join(at, ", ") + ")"
 		}
-		t.wrapped(t.p.bold.Sprint("Negotiated")+"  ", indent, l, nil)
+		t.field("TLS", l)
 	}
 	if ca == nil {
 		return
 	}
-	label := t.p.bold.Sprint("Client cert") + " "
 	if len(ca.AcceptableCAs) == 0 {
-		t.line(label + "requested, no acceptable CAs listed")
+		t.field("Client CA", "a client certificate is requested, no acceptable CAs listed")
 		return
 	}
-	t.line(label + "requested, acceptable CAs:")
-	for _, name := range ca.AcceptableCAs {
+	t.field("Client CA", "a client certificate is requested; acceptable CAs:")
+	for i, name := range ca.AcceptableCAs {
+		if i == maxListed && len(ca.AcceptableCAs) > maxListed+1 {
+			t.line(indent + "and " + formatCount(len(ca.AcceptableCAs)-i) + " more")
+			break
+		}
 		t.wrapped(indent, indent+"  ", name, nil)
 	}
-}
-
-// tlsLine is "TLS 1.3, TLS_AES_128_GCM_SHA256, group X25519, ALPN h2".
-func tlsLine(tl *report.TLS) string {
-	parts := []string{tl.Version}
-	if tl.Cipher != "" {
-		parts = append(parts, tl.Cipher)
-	}
-	if tl.Group != "" {
-		parts = append(parts, "group "+tl.Group)
-	}
-	switch {
-	case tl.ALPN != "":
-		parts = append(parts, "ALPN "+tl.ALPN)
-	case len(tl.OfferedALPN) > 0:
-		parts = append(parts, "ALPN none (offered "+strings.Join(tl.OfferedALPN, ", ")+")")
-	default:
-		parts = append(parts, "ALPN not offered")
-	}
-	return strings.Join(parts, ", ")
-}
-
-// timings shows each address's phase durations, with DNS once.
-func (t *textWriter) timings(r *report.Report) {
-	if r.Kind == "cert" || len(r.Addresses) == 0 && r.DNS == nil {
-		return
-	}
-	var dns *float64
-	if r.DNS != nil {
-		dns = r.DNS.DurationMS
-	}
-	if len(r.Addresses) == 1 && r.Addresses[0].Samples == nil {
-		a := r.Addresses[0]
-		t.heading("Timings (ms)")
-		header := []string{"DNS", "Connect", "TLS"}
-		row := []string{msPtr(dns), msPtr(a.TimingsMS.Connect), msPtr(a.TimingsMS.TLS)}
-		align := []tw.Align{tw.AlignRight, tw.AlignRight, tw.AlignRight}
-		if a.HTTP != nil {
-			header = append(header, "First byte")
-			row = append(row, msPtr(a.TimingsMS.TTFB))
-			align = append(align, tw.AlignRight)
-		}
-		t.table(header, [][]string{row}, nil, align)
-		return
-	}
-	if dns != nil {
-		t.heading("Timings (ms)")
-		t.line("  DNS " + ms(*dns))
-	}
-	t.addressTable(r)
 }
 
 // protocols shows what the enumeration found: one row per version, then
 // the accepted suites of each offered version with their grades.
 func (t *textWriter) protocols(r *report.Report) {
 	for _, g := range enumerationGroups(r) {
-		t.enumeration(g)
+		if t.verbose {
+			t.enumeration(g)
+			continue
+		}
+		t.protocolLine(g, len(r.Addresses) > 1)
 	}
+}
+
+// protocolLine says in one line what the enumeration found: each version
+// offered with its suites' grades, and the versions refused.
+func (t *textWriter) protocolLine(g enumGroup, named bool) {
+	var offered, refused, unknown []string
+	for _, p := range g.e.Protocols {
+		switch {
+		case p.Offered == nil:
+			unknown = append(unknown, p.Version)
+		case !*p.Offered:
+			refused = append(refused, p.Version)
+		default:
+			grades := map[string]int{}
+			for _, c := range p.Ciphers {
+				grades[c.Grade]++
+			}
+			s := fmt.Sprintf("%s (%s", p.Version, plural(len(p.Ciphers), "suite", "suites"))
+			if n := grades["weak"]; n > 0 {
+				s += fmt.Sprintf(", %d weak", n)
+			}
+			if n := grades["insecure"]; n > 0 {
+				s += fmt.Sprintf(", %d insecure", n)
+			}
+			offered = append(offered, s+")")
+		}
+	}
+	var parts []string
+	if len(offered) > 0 {
+		parts = append(parts, strings.Join(offered, ", "))
+	}
+	if len(refused) > 0 {
+		parts = append(parts, strings.Join(refused, ", ")+" refused")
+	}
+	if len(unknown) > 0 {
+		parts = append(parts, strings.Join(unknown, ", ")+" unknown")
+	}
+	s := strings.Join(parts, "; ")
+	if named {
+		s += " (" + strings.Join(g.addrs, ", ") + ")"
+	}
+	if g.e.Error != "" {
+		s += "; stopped early: " + g.e.Error
+	}
+	t.field("Protocols", s)
 }
 
 // enumGroup is one distinct enumeration result, the addresses that gave it,
@@ -927,7 +826,11 @@ func (t *textWriter) enumeration(g enumGroup) {
 		}
 		t.heading(fmt.Sprintf("%s cipher suites (%s)", p.Version, order))
 		var rows [][]string
-		for _, c := range p.Ciphers {
+		for i, c := range p.Ciphers {
+			if i == maxListed && len(p.Ciphers) > maxListed+1 {
+				rows = append(rows, []string{"and " + formatCount(len(p.Ciphers)-i) + " more", "", ""})
+				break
+			}
 			rows = append(rows, []string{c.Name, c.OpenSSLName, c.Grade})
 		}
 		t.table([]string{"IANA name", "OpenSSL name", "Grade"}, rows, nil, nil)
@@ -958,8 +861,8 @@ func (t *textWriter) addressTable(r *report.Report) {
 		chainID := "-"
 		if a.Chain != nil && a.Chain.ID != "" {
 			chainID = a.Chain.ID
-			if len(chainID) > 16 {
-				chainID = chainID[:16] + "…"
+			if len(chainID) > 12 {
+				chainID = chainID[:12]
 			}
 		}
 		result := "ok"
@@ -986,13 +889,6 @@ func stats(p *report.PhaseStats) string {
 		return "-"
 	}
 	return ms(p.MedianMS) + " / " + ms(p.P95MS)
-}
-
-func (t *textWriter) summary(r *report.Report) {
-	st := overall(r)
-	word := strings.ToUpper(string(st))
-	t.line("")
-	t.line(t.p.make(color.Bold, colorAttr(st)).Sprint(word) + "  " + r.Summary.Line())
 }
 
 func colorAttr(s report.Status) color.Attribute {
@@ -1030,32 +926,18 @@ func (t *textWriter) table(header []string, rows [][]string, flex []int, align [
 			natural[i] = max(natural[i], cols(cell))
 		}
 	}
-	// Each column costs its content plus a space either side and a rule.
-	total := 1
-	for _, n := range natural {
-		total += n + 3
+	avail := t.width - len(tableIndent)
+	// The flex columns wrap first, cut inside a word only when it is very
+	// long; if the table is still too wide, every column wraps.
+	if tableWidth(natural) > avail && len(flex) > 0 {
+		shrinkColumns(header, rows, natural, flex, avail, 12, 30)
 	}
-	avail := width - len(tableIndent)
-	if total > avail && len(flex) > 0 {
-		fixed := total - 1 - 3*ncol
-		for _, i := range flex {
-			fixed -= natural[i]
+	if tableWidth(natural) > avail {
+		all := make([]int, ncol)
+		for i := range all {
+			all[i] = i
 		}
-		room := avail - 1 - 3*ncol - fixed
-		// Narrow flex columns keep their width; the rest share what is left.
-		order := slices.Clone(flex)
-		slices.SortFunc(order, func(a, b int) int { return natural[a] - natural[b] })
-		for k, i := range order {
-			// Cut inside a word only when the word is very long.
-			share := max(room/(len(order)-k), 12, min(longestWord(rows, i), 30))
-			if natural[i] > share {
-				for _, row := range rows {
-					row[i] = strings.Join(wrapHard(row[i], share), "\n")
-				}
-				natural[i] = share
-			}
-			room -= natural[i]
-		}
+		shrinkColumns(header, rows, natural, all, avail, 3, 0)
 	}
 
 	var out bytes.Buffer
@@ -1079,6 +961,45 @@ func (t *textWriter) table(header []string, rows [][]string, flex []int, align [
 		if l != "" {
 			t.buf.WriteString(tableIndent + l)
 		}
+	}
+}
+
+// tableWidth is a table's width: each column costs its content plus a
+// space either side and a rule, and there is one more rule.
+func tableWidth(natural []int) int {
+	total := 1
+	for _, n := range natural {
+		total += n + 3
+	}
+	return total
+}
+
+// shrinkColumns wraps the columns listed so that the table fits in avail:
+// the narrow ones keep their width and the rest share what is left, each
+// at least minShare wide (and, when wordCap is set, as wide as its longest
+// word up to wordCap) and never narrower than its header's longest word.
+func shrinkColumns(header []string, rows [][]string, natural, which []int, avail, minShare, wordCap int) {
+	ncol := len(natural)
+	fixed := tableWidth(natural) - 1 - 3*ncol
+	for _, i := range which {
+		fixed -= natural[i]
+	}
+	room := avail - 1 - 3*ncol - fixed
+	order := slices.Clone(which)
+	slices.SortFunc(order, func(a, b int) int { return natural[a] - natural[b] })
+	for k, i := range order {
+		share := max(room/(len(order)-k), minShare, longestWord([][]string{header}, i))
+		if wordCap > 0 {
+			share = max(share, min(longestWord(rows, i), wordCap))
+		}
+		if natural[i] > share {
+			for _, row := range rows {
+				row[i] = strings.Join(wrapHard(row[i], share), "\n")
+			}
+			header[i] = strings.Join(wrap(header[i], share), "\n")
+			natural[i] = share
+		}
+		room -= natural[i]
 	}
 }
 
@@ -1114,48 +1035,13 @@ func toAny(s []string) []any {
 	return a
 }
 
-// clean makes text that may hold what a server sent (names, alerts, URLs)
-// safe to print on a terminal: control characters other than line breaks
-// and tabs, C1 controls, bidirectional controls and bytes that are not
-// UTF-8 are shown escaped (\x1b, \u202e), so that they can neither drive
-// the terminal nor reorder what is read.
+// clean makes text that may hold what a server sent (names, alerts, URLs,
+// check details) safe to print on a terminal: every control character,
+// line breaks and tabs included, C1 and bidirectional controls and bytes
+// that are not UTF-8 are shown escaped (\n, \x1b, \u202e), so that they
+// can neither drive the terminal, nor reorder what is read, nor start a
+// line of their own that looks like wacheck's ("✓ all checks passed",
+// "fix: nothing to do").
 func clean(s string) string {
-	dirty := false
-	for _, r := range s {
-		if unsafeRune(r) {
-			dirty = true
-			break
-		}
-	}
-	if !dirty {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case r < 0x80 && unsafeRune(r):
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case unsafeRune(r):
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			b.WriteString(s[i : i+size])
-		}
-		i += size
-	}
-	return b.String()
-}
-
-// unsafeRune reports whether r must not reach a terminal as it is;
-// utf8.RuneError stands for a byte that is not UTF-8.
-func unsafeRune(r rune) bool {
-	switch {
-	case r == '\n' || r == '\t':
-		return false
-	case r < 0x20 || r >= 0x7f && r < 0xa0, r == utf8.RuneError, r == 0x2028 || r == 0x2029:
-		return true
-	}
-	return unicode.Is(unicode.Bidi_Control, r)
+	return escape.Line(s)
 }
