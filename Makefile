@@ -27,6 +27,10 @@ lint:
 # Go benchmarks (allocations included), then wacheck against nginx beside
 # sslscan and testssl.sh, on loopback and through a 25 ms delay proxy
 # (docs/performance.md). The tools come from integration-deps and bench-deps.
+# Both report the enumeration's connections and time at 0 and 50 ms round
+# trip: BenchmarkScan (pkg/tlshello) and BenchmarkProbe (integration) as
+# conns/op and ns/op for rtt=0s and rtt=50ms, scripts/bench.sh in its last
+# table.
 bench: bench-go bench-tools
 
 bench-go:
@@ -35,9 +39,12 @@ bench-go:
 bench-tools:
 	GO=$(GO) scripts/bench.sh
 
+# Each fuzz target for FUZZTIME; CI can run a short round: make fuzz FUZZTIME=10s.
+FUZZTIME ?= 30s
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./pkg/target
-	$(GO) test -run '^$$' -fuzz FuzzParseServerFlight -fuzztime 30s ./pkg/tlshello
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./pkg/target
+	$(GO) test -run '^$$' -fuzz FuzzLine -fuzztime $(FUZZTIME) ./internal/escape
+	$(GO) test -run '^$$' -fuzz FuzzParseServerFlight -fuzztime $(FUZZTIME) ./pkg/tlshello
 
 # Servers the integration tests drive (Debian/Ubuntu; run as root).
 integration-deps:

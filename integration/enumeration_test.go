@@ -107,6 +107,42 @@ var nginxScenarios = []scenario{
 		tls:    &tlsConf{protocols: "TLSv1.2 TLSv1.3", ciphers: orderCiphers},
 		want:   map[string]string{"cipher.weak": "warn"},
 	},
+	{
+		// The server of issue 10's timings: TLS 1.0 to 1.3, every cipher
+		// OpenSSL has at @SECLEVEL=0 and finite-field DHE, 91 suites in
+		// all, the client's order winning. The enumeration infers most
+		// refusals from the order of the answers; every suite must still
+		// be exactly what the configuration allows.
+		name:   "enum-legacy-dhe",
+		rsa:    true,
+		staple: stapleGood,
+		tls:    &tlsConf{protocols: "TLSv1 TLSv1.1 TLSv1.2 TLSv1.3", ciphers: "ALL:@SECLEVEL=0", dhparam: true},
+		want: map[string]string{
+			"protocol.legacy": "warn",
+			"cipher.weak":     "warn",
+			"cipher.insecure": "fail", // anonymous DH and ECDH suites
+		},
+		assert: func(t *testing.T, _ string, r *jsonReport) {
+			if p := r.protocol("TLS 1.2"); p == nil || p.DHBits != 2048 || !slices.Contains(p.Groups, "ffdhe2048") {
+				t.Errorf("TLS 1.2 = %+v, want DH bits 2048 and ffdhe2048 among the groups", p)
+			}
+		},
+	},
+	{
+		// The same, the server's order winning: peeled, and the order
+		// found must be OpenSSL's for the string.
+		name:   "enum-legacy-dhe-server-order",
+		rsa:    true,
+		staple: stapleGood,
+		tls: &tlsConf{protocols: "TLSv1 TLSv1.1 TLSv1.2 TLSv1.3", ciphers: "ALL:@SECLEVEL=0", dhparam: true,
+			preferServer: true},
+		want: map[string]string{
+			"protocol.legacy": "warn",
+			"cipher.weak":     "warn",
+			"cipher.insecure": "fail",
+			"cipher.order":    "pass",
+		},
+	},
 }
 
 // noHandshake is what wacheck says when its own handshake cannot complete
@@ -123,6 +159,7 @@ var noHandshake = map[string]string{
 	"ocsp.valid":       "skip",
 	"http.alpn":        "skip",
 	"mtls.request":     "skip",
+	"tls.resumption":   "skip", // no handshake to resume
 }
 
 // nginxVersions maps ssl_protocols' names to the report's, with the flag

@@ -35,10 +35,13 @@ type pki struct {
 	indexFile    string // openssl's CA database, for openssl ocsp
 
 	// The CA files for ssl_client_certificate and its equivalents: a
-	// private CA alone, or with a stand-in for Meta's outbound API CA
-	// (wacheck recognises that CA by "Meta" and "Outbound" in its name).
+	// private CA alone, or with a stand-in for Meta's outbound API CA.
 	privateClientCAs string
 	metaClientCAs    string
+	// metaCAFile is the stand-in alone, as Meta publishes its CA: wacheck
+	// compares a server's acceptable CAs with its exact name through
+	// --client-ca (Meta does not publish the name itself).
+	metaCAFile string
 }
 
 // The subjects the mTLS scenarios expect in acceptable_cas.
@@ -62,6 +65,7 @@ func newPKI(t *testing.T) *pki {
 	p.interKeyFile = p.write("intermediate.key", keyPEM(t, p.inter.Key))
 	p.privateClientCAs = p.write("client-ca-private.pem", private.PEM())
 	p.metaClientCAs = p.write("client-ca-meta.pem", append(meta.PEM(), private.PEM()...))
+	p.metaCAFile = p.write("meta-outbound-api-ca.pem", meta.PEM())
 	p.indexFile = p.write("index.txt", nil)
 	// Several scenarios' leaves share the subject CN=localhost.
 	p.write("index.txt.attr", []byte("unique_subject = no\n"))
@@ -110,6 +114,10 @@ func (p *pki) issue(sc scenario) *certFiles {
 		// makes a missing staple a warning.
 		OCSPServer:            []string{testpki.ChainOCSPURL},
 		IssuingCertificateURL: []string{testpki.ChainIssuerURL},
+		MustStaple:            sc.mustStaple,
+	}
+	if sc.noOCSPURL {
+		opts.OCSPServer = nil
 	}
 	if opts.DNSNames == nil {
 		opts.DNSNames = []string{"localhost"}
@@ -121,10 +129,14 @@ func (p *pki) issue(sc scenario) *certFiles {
 		opts.NotBefore = p.now.Add(-91 * 24 * time.Hour)
 		opts.NotAfter = p.now.Add(-24 * time.Hour)
 	}
-	leaf := p.inter.Leaf(p.t, opts)
+	issuer, after := p.inter, [][]byte{p.inter.DER}
+	if sc.chain != nil {
+		issuer, after = sc.chain(p)
+	}
+	leaf := issuer.Leaf(p.t, opts)
 	f := &certFiles{leaf: leaf}
 	f.leafOnly = p.write(sc.name+".crt", leaf.PEM())
-	f.fullchain = p.write(sc.name+".fullchain.pem", testpki.CertsPEM(leaf.DER, p.inter.DER))
+	f.fullchain = p.write(sc.name+".fullchain.pem", testpki.CertsPEM(append([][]byte{leaf.DER}, after...)...))
 	f.key = p.write(sc.name+".key", leaf.KeyPEM(p.t))
 	served := f.fullchain
 	if sc.leafOnly {

@@ -18,6 +18,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wacheck/wacheck/internal/testpki"
 )
 
 // stapleKind is the OCSP response a scenario's server staples.
@@ -48,6 +50,14 @@ type scenario struct {
 	// tls, for nginx only, replaces the template's protocols and ciphers;
 	// verify then checks the enumeration against it.
 	tls *tlsConf
+	// chain, when set, gives the leaf's issuer and the certificates served
+	// after the leaf (default: the intermediate, which signs the staples).
+	chain      func(p *pki) (issuer *testpki.CA, after [][]byte)
+	mustStaple bool // the leaf demands a staple (TLS Feature status_request)
+	noOCSPURL  bool // the leaf names no OCSP responder: no staple is expected
+	// staticRSA: TLS 1.2 with static RSA key exchange only (AES-GCM), on
+	// every server: nothing in common with the sender's client.
+	staticRSA bool
 
 	// want holds the statuses that differ from a clean endpoint (clean);
 	// servers holds further differences for one server ("nginx",
@@ -67,12 +77,12 @@ type scenario struct {
 }
 
 // clean is every check's status for a healthy endpoint on port 443,
-// probed through --resolve (hence no DNS query and no AAAA record).
+// probed through --resolve (hence no DNS query and no AAAA lookup).
 var clean = map[string]string{
 	"dns.resolve":      "info",
 	"dns.time":         "skip",
 	"connect.port":     "pass",
-	"connect.ipv6":     "info",
+	"connect.ipv6":     "skip", // pinned to IPv4: no AAAA was looked up
 	"connect.agree":    "skip", // one address
 	"connect.tcp":      "pass",
 	"timing.connect":   "pass",
@@ -80,6 +90,7 @@ var clean = map[string]string{
 	"timing.handshake": "pass",
 	"tls.negotiated":   "info",
 	"tls.sni":          "pass",
+	"tls.resumption":   "pass",
 	"protocol.modern":  "pass",
 	"protocol.tls13":   "pass",
 	"protocol.legacy":  "pass",
@@ -87,10 +98,12 @@ var clean = map[string]string{
 	"cipher.insecure":  "pass",
 	"cipher.weak":      "pass",
 	"cipher.order":     "info", // nginx and Apache let the client's order win
+	"cipher.dh":        "pass",
 	"chain.complete":   "pass",
 	"chain.trusted":    "pass",
 	"chain.order":      "pass",
 	"chain.extra":      "pass",
+	"chain.size":       "pass",
 	"cert.expiry":      "pass",
 	"cert.validity":    "pass",
 	"cert.hostname":    "pass",
@@ -170,7 +183,8 @@ var scenarios = []scenario{
 	{
 		name:    "expired",
 		expired: true,
-		want:    merge(unstapled, map[string]string{"cert.expiry": "fail"}),
+		// Go's client does not resume a session whose certificate expired.
+		want: merge(unstapled, map[string]string{"cert.expiry": "fail", "tls.resumption": "skip"}),
 		assert: func(t *testing.T, _ string, r *jsonReport) {
 			if len(r.Certificates) == 0 || r.Certificates[0].DaysLeft >= 0 {
 				t.Errorf("certificates = %+v, want a leaf with negative days_left", r.Certificates)
@@ -178,10 +192,12 @@ var scenarios = []scenario{
 		},
 	},
 	{
+		// The same wrong-name certificate with and without SNI: SNI is not
+		// the cause, so tls.sni passes and cert.hostname alone fails.
 		name:     "wrong-name",
 		dnsNames: []string{"hooks.other.example"},
 		staple:   stapleGood,
-		want:     map[string]string{"cert.hostname": "fail", "tls.sni": "fail"},
+		want:     map[string]string{"cert.hostname": "fail"},
 		assert: func(t *testing.T, _ string, r *jsonReport) {
 			if _, detail, _ := r.check("cert.hostname"); !strings.Contains(detail, "hooks.other.example") {
 				t.Errorf("cert.hostname detail %q does not list the certificate's names", detail)
@@ -251,7 +267,7 @@ var scenarios = []scenario{
 		staple: stapleGood,
 		mtls:   "optional",
 		metaCA: true,
-		want:   map[string]string{"mtls.request": "info"},
+		want:   map[string]string{"mtls.request": "info", "tls.resumption": "skip"},
 		assert: clientCAsListed(metaClientCA, privateClientCA),
 	},
 	{
@@ -260,7 +276,7 @@ var scenarios = []scenario{
 		name:   "mtls-optional-private",
 		staple: stapleGood,
 		mtls:   "optional",
-		want:   map[string]string{"mtls.request": "warn"},
+		want:   map[string]string{"mtls.request": "warn", "tls.resumption": "skip"},
 		assert: clientCAsListed(privateClientCA),
 	},
 	{
@@ -275,7 +291,7 @@ var scenarios = []scenario{
 		staple:  stapleGood,
 		mtls:    "required",
 		metaCA:  true,
-		want:    map[string]string{"mtls.request": "info"},
+		want:    map[string]string{"mtls.request": "info", "tls.resumption": "skip"},
 		assert:  all(clientCAsListed(metaClientCA, privateClientCA), requiredSeen),
 		confirm: confirmClientCertRequired,
 	},
@@ -285,7 +301,7 @@ var scenarios = []scenario{
 		name:    "mtls-required-private",
 		staple:  stapleGood,
 		mtls:    "required",
-		want:    map[string]string{"mtls.request": "fail"},
+		want:    map[string]string{"mtls.request": "fail", "tls.resumption": "skip"},
 		assert:  all(clientCAsListed(privateClientCA), requiredSeen),
 		confirm: confirmClientCertRequired,
 	},
@@ -296,6 +312,99 @@ var scenarios = []scenario{
 		name:   "staple-with-signer-cert",
 		staple: stapleGoodWithSignerCert,
 	},
+	{
+		// A private CA's leaf and intermediate, whose root is not in the
+		// store: trust fails, naming the root; the chain is as complete as
+		// a server can make it, so serving more would change nothing.
+		name:      "untrusted-root",
+		noOCSPURL: true,
+		chain: func(p *pki) (*testpki.CA, [][]byte) {
+			root := testpki.NewRoot(p.t, testpki.CAOptions{Now: p.now, CommonName: "Corp Root CA", Organization: "Corp"})
+			inter := root.Intermediate(p.t, testpki.CAOptions{Now: p.now, CommonName: "Corp Issuing CA", Organization: "Corp"})
+			return inter, [][]byte{inter.DER}
+		},
+		want:   merge(noResponder, map[string]string{"chain.trusted": "fail"}),
+		assert: detailSays("chain.trusted", "issued by CN=Corp Root CA", "not in the file:"),
+	},
+	{
+		// The 2021 Let's Encrypt shape: the root in the store was
+		// cross-signed by an old root, and that expired cross-signed
+		// certificate is served after the intermediate. Senders verify
+		// through the self-signed root: chain.extra warns, cert.expiry
+		// does not fail.
+		name:   "expired-cross-signed-root",
+		staple: stapleGood,
+		chain: func(p *pki) (*testpki.CA, [][]byte) {
+			old := testpki.NewRoot(p.t, testpki.CAOptions{Now: p.now, CommonName: "Old Root X3",
+				Organization: "Old Trust Co.", NotBefore: p.now.AddDate(-20, 0, 0)})
+			cross := old.CrossSign(p.t, p.root, testpki.CAOptions{Now: p.now, NotBefore: p.now.AddDate(-5, 0, 0),
+				NotAfter: p.now.AddDate(0, -1, 0)})
+			return p.inter, [][]byte{p.inter.DER, cross.DER}
+		},
+		want:   map[string]string{"chain.extra": "warn"},
+		assert: detailSays("chain.extra", "cross-signed certificate for CN=wacheck test root CA", "expired on"),
+	},
+	{
+		// An expired intermediate on the only path (an old copy, expired
+		// before the leaf was issued): cert.expiry alone; chain.trusted
+		// does not fail beside it.
+		name:      "expired-intermediate",
+		noOCSPURL: true,
+		chain: func(p *pki) (*testpki.CA, [][]byte) {
+			inter := p.root.Intermediate(p.t, testpki.CAOptions{Now: p.now, CommonName: "Expired Issuing CA",
+				NotBefore: p.now.AddDate(-2, 0, 0), NotAfter: p.now.AddDate(0, 0, -3)})
+			return inter, [][]byte{inter.DER}
+		},
+		want:   merge(noResponder, map[string]string{"cert.expiry": "fail"}),
+		assert: detailSays("cert.expiry", "intermediate CN=Expired Issuing CA (#1) expired"),
+	},
+	{
+		// A must-staple certificate (TLS Feature status_request) served
+		// without a staple: clients that honour it refuse the handshake.
+		name:       "must-staple-unstapled",
+		mustStaple: true,
+		want:       merge(unstapled, map[string]string{"ocsp.stapled": "fail"}),
+		assert:     detailSays("ocsp.stapled", "must-staple"),
+	},
+	{
+		// Static RSA key exchange alone: the sender's client has none of
+		// those suites, so its handshake fails, but the certificates of
+		// the enumeration's TLS 1.2 replies are judged (and pass).
+		name:      "static-rsa",
+		rsa:       true,
+		staticRSA: true,
+		want: merge(noHandshake, map[string]string{
+			"protocol.tls13": "warn",
+			"cipher.sender":  "fail",
+			"cipher.weak":    "warn", // static RSA key exchange
+		}),
+		assert: func(t *testing.T, _ string, r *jsonReport) {
+			if r.Chain == nil || r.Chain.Source != "enumeration" || !r.Chain.Verified || len(r.Certificates) != 2 {
+				t.Errorf("chain = %+v with %d certificates, want the served chain from the enumeration, verified",
+					r.Chain, len(r.Certificates))
+			}
+		},
+	},
+}
+
+// noResponder is what wacheck says about the OCSP of a leaf that names no
+// responder, when the server staples nothing.
+var noResponder = map[string]string{
+	"ocsp.stapled": "info",
+	"ocsp.status":  "skip",
+	"ocsp.valid":   "skip",
+}
+
+// detailSays asserts that the check's detail has every one of subs.
+func detailSays(id string, subs ...string) func(t *testing.T, _ string, r *jsonReport) {
+	return func(t *testing.T, _ string, r *jsonReport) {
+		_, detail, _ := r.check(id)
+		for _, sub := range subs {
+			if !strings.Contains(detail, sub) {
+				t.Errorf("%s detail %q does not say %q", id, detail, sub)
+			}
+		}
+	}
 }
 
 // clientCAsListed asserts that the report lists these acceptable client CAs,
@@ -335,8 +444,10 @@ func (sc scenario) verify(t *testing.T, server string, port int, p *pki) *jsonRe
 		sc.confirm(t, server, port, p)
 	}
 	want := sc.expected(server, port)
-	res := runWacheck(t, port, p.rootFile, "--fail-on", "warn")
+	outputs, outputFlags := newRenderedOutputs(t)
+	res := runWacheck(t, port, p.rootFile, append([]string{"--fail-on", "warn", "--client-ca", p.metaCAFile}, outputFlags...)...)
 	r := res.report
+	outputs.check(t, r)
 
 	var problems []string
 	worst := 0
@@ -372,7 +483,7 @@ func (sc scenario) verify(t *testing.T, server string, port int, p *pki) *jsonRe
 	if wantExit := btoi(worst >= 1); res.exitCode != wantExit {
 		problems = append(problems, fmt.Sprintf("exit code %d with --fail-on warn, want %d", res.exitCode, wantExit))
 	}
-	if failOnFail := runWacheck(t, port, p.rootFile, "--fail-on", "fail"); failOnFail.exitCode != btoi(worst >= 2) {
+	if failOnFail := runWacheck(t, port, p.rootFile, "--fail-on", "fail", "--client-ca", p.metaCAFile); failOnFail.exitCode != btoi(worst >= 2) {
 		problems = append(problems, fmt.Sprintf("exit code %d with --fail-on fail, want %d",
 			failOnFail.exitCode, btoi(worst >= 2)))
 	}

@@ -40,6 +40,7 @@ type site struct {
 	ClientCA  string // "" unless mTLS
 	MTLS      string // "", "optional" or "required"
 	Legacy    bool
+	StaticRSA bool // TLS 1.2, static RSA key exchange with AES-GCM only
 
 	// nginx: the scenario's own tlsConf, "" (false) where it has none.
 	Protocols    string
@@ -52,6 +53,13 @@ type site struct {
 // The healthy configuration's ciphers for TLS 1.2: ECDHE with AES-GCM only.
 const modernCiphers = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" +
 	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384"
+
+// staticRSACiphers are the staticRSA scenario's TLS 1.2 suites: RSA key
+// exchange with AES-GCM, nothing a webhook sender offers.
+const staticRSACiphers = "AES128-GCM-SHA256:AES256-GCM-SHA384"
+
+// StaticRSACiphers gives the templates staticRSACiphers.
+func (serverConf) StaticRSACiphers() string { return staticRSACiphers }
 
 // serverConf is what a template is rendered with.
 type serverConf struct {
@@ -70,7 +78,7 @@ func setupSites(t *testing.T, p *pki, scs []scenario) []*site {
 	for _, sc := range scs {
 		f := p.issue(sc)
 		s := &site{sc: sc, files: f, Name: sc.name, Cert: f.fullchain, Key: f.key, Bundle: f.bundle,
-			MTLS: sc.mtls, Legacy: sc.legacy}
+			MTLS: sc.mtls, Legacy: sc.legacy, StaticRSA: sc.staticRSA}
 		if sc.leafOnly {
 			s.Cert = f.leafOnly
 		}

@@ -236,7 +236,7 @@ func TestRefusingAndHealthyAddress(t *testing.T) {
 
 	text := runBinary(t, "probe", target, "--resolve", pin, "--ca-file", root, "--timeout", "5s")
 	for _, want := range []string{"Chain (2 certificates, leaf first; served by 127.0.0.2)", "hooks.test",
-		"127.0.0.1 (refused)", "Negotiated  TLS 1.3"} {
+		"127.0.0.1 (refused)", "  TLS       TLS 1.3"} {
 		if !strings.Contains(text.stdout, want) {
 			t.Errorf("text output lacks %q:\n%s", want, text.stdout)
 		}

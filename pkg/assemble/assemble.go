@@ -26,7 +26,12 @@ import (
 
 // Probe judges one probe's evidence and builds its report.
 func Probe(ev *probe.Evidence, c checks.Context) *report.Report {
-	sets := subject.FromProbe(ev)
+	return probeReport(ev, subject.FromProbe(ev), c)
+}
+
+// probeReport judges sets, which start with subject.FromProbe(ev)'s (more
+// may follow: a webhook exchange's), and builds the probe's report.
+func probeReport(ev *probe.Evidence, sets []*subject.Set, c checks.Context) *report.Report {
 	out := checks.Run(c, sets)
 	t := ev.Target
 	r := newReport("probe", c, ev.StartedAt, ev.EndedAt)
@@ -34,6 +39,9 @@ func Probe(ev *probe.Evidence, c checks.Context) *report.Report {
 	r.Settings.TimeoutMS = msf(ev.Timeout)
 	r.Settings.Samples = max(ev.Samples, 1)
 	r.Settings.Address = ev.Only
+	if len(ev.Endpoints) > ev.MaxFull && ev.MaxFull > 0 {
+		r.Settings.FullAddresses = ev.MaxFull
+	}
 	r.Add(out.Results...)
 
 	r.DNS = &report.DNS{Resolver: ev.DNS.Resolver, Pinned: ev.DNS.Pinned, Addresses: nonNil(ev.DNS.Addresses)}
@@ -46,6 +54,19 @@ func Probe(ev *probe.Evidence, c checks.Context) *report.Report {
 	for i := range ev.Endpoints {
 		// sets[0] is the name; the addresses follow in order.
 		r.Addresses = append(r.Addresses, address(&ev.Endpoints[i], out.Analyses[i+1], c))
+	}
+	// Then the chains per key type (subject.KeyTypeSets), for their address.
+	for i := len(ev.Endpoints) + 1; i < len(sets); i++ {
+		ch := sets[i].Chain
+		if ch == nil || ch.KeyType == "" || out.Analyses[i] == nil {
+			continue
+		}
+		for j := range r.Addresses {
+			if r.Addresses[j].Address == sets[i].Address {
+				r.Addresses[j].KeyTypeChains = append(r.Addresses[j].KeyTypeChains, keyTypeChain(ch, out.Analyses[i], c))
+				break
+			}
+		}
 	}
 	r.Agreement, r.Common = agreement(r.Addresses)
 	return r
@@ -77,6 +98,7 @@ func Files(set *subject.Set, info FilesInfo, c checks.Context, started, ended ti
 	}
 	if a := out.Analyses[0]; a != nil {
 		f.Served = served(a, c, "files", set.Staple != nil)
+		f.Served.Chain.MessageBytes = checks.CertMessageSize(set.Chain.Certs)
 	}
 	r.Files = f
 	return r
@@ -103,7 +125,7 @@ func newReport(kind string, c checks.Context, started, ended time.Time) *report.
 
 // address describes everything one address served.
 func address(ep *probe.Endpoint, a *checks.Analysis, c checks.Context) report.Address {
-	out := report.Address{Address: ep.Address, HandshakeAttempt: ep.Handshake != nil,
+	out := report.Address{Address: ep.Address, HandshakeAttempt: ep.Handshake != nil, HandshakeOnly: ep.HandshakeOnly,
 		Served: report.Served{Certificates: []report.Cert{}}}
 	if ep.ConnectErr != nil {
 		out.Error, out.ErrorKind = ep.ConnectErr.Msg, string(ep.ConnectErr.Kind)
@@ -136,6 +158,11 @@ func address(ep *probe.Endpoint, a *checks.Analysis, c checks.Context) report.Ad
 			source = "enumeration"
 		}
 		out.Served = served(a, c, source, source == "handshake")
+		if source == "handshake" {
+			out.Chain.MessageBytes = checks.CertMessageSize(hs.Certificates)
+		} else if ep.Scan != nil {
+			out.Chain.MessageBytes = checks.CertMessageSize(ep.Scan.Certificates)
+		}
 		if l := a.Leaf(); l != nil {
 			out.Leaf = leafSummary(l, c.Now)
 		}
@@ -170,7 +197,30 @@ func address(ep *probe.Endpoint, a *checks.Analysis, c checks.Context) report.Ad
 	if ep.Scan != nil {
 		out.Enumeration = enumeration(ep)
 	}
+	if rs := ep.Resumption; rs != nil {
+		out.Resumption = &report.Resumption{Ticket: rs.Ticket, Resumed: rs.Resumed}
+		if rs.Version != 0 {
+			out.Resumption.Version = tlsnames.Version(rs.Version)
+		}
+		if rs.Err != nil {
+			out.Resumption.Error = string(rs.Err.Kind) + ": " + rs.Err.Msg
+		} else if !rs.Start.IsZero() && !rs.End.IsZero() {
+			out.Resumption.TLSMS = ptr(msf(rs.End.Sub(rs.Start)))
+		}
+	}
 	return out
+}
+
+// keyTypeChain describes a chain served to a client offering one key
+// type's suites only.
+func keyTypeChain(ch *subject.Chain, a *checks.Analysis, c checks.Context) report.KeyTypeChain {
+	k := report.KeyTypeChain{KeyType: ch.KeyType, Cipher: tls.CipherSuiteName(ch.CipherSuite),
+		Served: served(a, c, "handshake", true)}
+	k.Chain.MessageBytes = checks.CertMessageSize(ch.Certs)
+	if l := a.Leaf(); l != nil {
+		k.Leaf = leafSummary(l, c.Now)
+	}
+	return k
 }
 
 func enumeration(ep *probe.Endpoint) *report.Enumeration {
@@ -195,9 +245,16 @@ func enumeration(ep *probe.Endpoint) *report.Enumeration {
 // staple's facts (a handshake's chain, or files given with --staple).
 func served(a *checks.Analysis, c checks.Context, source string, withOCSP bool) report.Served {
 	out := report.Served{Certificates: []report.Cert{}}
-	ch := &report.Chain{Verified: a.Verified(), Path: []string{}, Source: source, SHA256: []string{}}
+	ch := &report.Chain{Verified: a.Verified(), Path: []string{}, Source: source, SHA256: []string{}, Cut: a.Cuts()}
 	for _, s := range a.Certificates() {
-		out.Certificates = append(out.Certificates, describeCert(s, c.Now))
+		cert := describeCert(s, c.Now)
+		if n := len(cert.SANs); n > MaxSANs {
+			cert.SANs = cert.SANs[:MaxSANs]
+			ch.Cut = append(ch.Cut, report.Cut{Limit: "sans", Max: MaxSANs, Total: n,
+				Detail: fmt.Sprintf("certificate #%d has %d subject alternative names; the first %d are listed",
+					s.Index, n, MaxSANs)})
+		}
+		out.Certificates = append(out.Certificates, cert)
 		ch.SHA256 = append(ch.SHA256, fingerprint(s.Raw))
 	}
 	ch.ID = ChainID(ch.SHA256)
@@ -216,6 +273,10 @@ func served(a *checks.Analysis, c checks.Context, source string, withOCSP bool) 
 	}
 	return out
 }
+
+// MaxSANs bounds the subject alternative names listed per certificate
+// (a certificate may carry thousands); chain.cut says when it cut.
+const MaxSANs = 100
 
 // ChainID is a short fingerprint of a whole chain: the first 16 hex digits
 // of the SHA-256 of its certificates' fingerprints in order.
@@ -357,14 +418,14 @@ func describeOCSP(a *checks.Analysis) *report.OCSP {
 	}
 	o.Stapled = true
 	o.Size = len(st.Raw)
-	switch {
-	case st.ParseErr != nil:
-		o.Error = st.ParseErr.Error()
-	case st.SigErr != nil:
-		o.Error = st.SigErr.Error()
+	if err := st.Err(); err != nil {
+		o.Error = err.Error()
 	}
 	if r := st.Response; r != nil {
-		o.Status = map[int]string{ocsp.Good: "good", ocsp.Revoked: "revoked", ocsp.Unknown: "unknown"}[r.Status]
+		// A status is a fact only when the response verified.
+		if st.Verified() {
+			o.Status = map[int]string{ocsp.Good: "good", ocsp.Revoked: "revoked", ocsp.Unknown: "unknown"}[r.Status]
+		}
 		o.ThisUpdate = timePtr(r.ThisUpdate)
 		o.NextUpdate = timePtr(r.NextUpdate)
 		if r.Status == ocsp.Revoked {

@@ -48,6 +48,11 @@ type Context struct {
 	Thresholds Thresholds
 	// Now is the time certificates and OCSP responses are judged at.
 	Now time.Time
+	// Deadline is the wall-clock time by which judging ends (the probe's
+	// --timeout): chain analyses stop where they are and say what they cut
+	// (report.Cut). Run always allows MinJudgeBudget, and
+	// DefaultJudgeBudget when Deadline is zero.
+	Deadline time.Time
 }
 
 // Definition describes a check for documentation and listing.
@@ -78,6 +83,7 @@ var registry = []check{
 	{Definition{"timing.handshake", "TLS handshake time", subject.KindHandshake}, timingHandshake},
 	{Definition{"tls.negotiated", "Negotiated protocol", subject.KindHandshake}, tlsNegotiated},
 	{Definition{"tls.sni", "SNI handling", subject.KindHandshake}, tlsSNI},
+	{Definition{"tls.resumption", "Sessions can be resumed", subject.KindHandshake}, tlsResumption},
 	{Definition{"protocol.modern", "TLS 1.2 or 1.3 offered", subject.KindScan}, protocolModern},
 	{Definition{"protocol.tls13", "TLS 1.3 offered", subject.KindScan}, protocolTLS13},
 	{Definition{"protocol.legacy", "Old protocols refused", subject.KindScan}, protocolLegacy},
@@ -85,10 +91,12 @@ var registry = []check{
 	{Definition{"cipher.insecure", "No insecure cipher suites", subject.KindScan}, cipherInsecure},
 	{Definition{"cipher.weak", "No weak cipher suites", subject.KindScan}, cipherWeak},
 	{Definition{"cipher.order", "Server enforces its cipher order", subject.KindScan}, cipherOrder},
+	{Definition{"cipher.dh", "DHE uses a strong DH prime", subject.KindScan}, cipherDH},
 	{Definition{"chain.complete", "Certificate chain is complete", subject.KindChain}, chainComplete},
 	{Definition{"chain.trusted", "Chain ends at a trusted root", subject.KindChain}, chainTrusted},
 	{Definition{"chain.order", "Chain is served in order", subject.KindChain}, chainOrder},
 	{Definition{"chain.extra", "No unneeded certificates served", subject.KindChain}, chainExtra},
+	{Definition{"chain.size", "Certificate message small enough to read", subject.KindChain}, chainSize},
 	{Definition{"cert.expiry", "Certificates are not expiring", subject.KindChain}, certExpiry},
 	{Definition{"cert.validity", "Certificates are already valid", subject.KindChain}, certValidity},
 	{Definition{"cert.hostname", "Certificate matches the name", subject.KindChain}, certHostname},
@@ -101,6 +109,13 @@ var registry = []check{
 	{Definition{"http.alpn", "HTTP/2 offered through ALPN", subject.KindHandshake}, httpALPN},
 	{Definition{"http.response", "Webhook URL answers", subject.KindHTTP}, httpResponse},
 	{Definition{"mtls.request", "Client certificate request", subject.KindHandshake}, mtlsRequest},
+	{Definition{"webhook.verify", "Verification request answered with the challenge", subject.KindWebhook}, webhookVerify},
+	{Definition{"webhook.verify_rejects", "Wrong verify token refused", subject.KindWebhook}, webhookVerifyRejects},
+	{Definition{"webhook.delivery", "Signed delivery accepted in time", subject.KindWebhook}, webhookDelivery},
+	{Definition{"webhook.signature", "Forged and unsigned deliveries refused", subject.KindWebhook}, webhookSignature},
+	{Definition{"webhook.raw_body", "Signature checked over the raw body", subject.KindWebhook}, webhookRawBody},
+	{Definition{"webhook.body_size", "Largest payload accepted", subject.KindWebhook}, webhookBodySize},
+	{Definition{"webhook.latency", "Deliveries answered quickly", subject.KindWebhook}, webhookLatency},
 }
 
 // All lists every check in evaluation order.
@@ -135,8 +150,10 @@ func Run(c Context, sets []*subject.Set) *Outcome {
 		c.Profile = profile.MustLookup(profile.Default)
 	}
 	out := &Outcome{Results: []report.Result{}, Analyses: make([]*Analysis, len(sets))}
+	deadline := judgeDeadline(c.Deadline, time.Now())
+	analysed := map[string]*State{} // one analysis per distinct chain and staple
 	for i, set := range sets {
-		st := newState(&c, set)
+		st := newState(&c, set, deadline, analysed)
 		if st.chain != nil {
 			out.Analyses[i] = &Analysis{chain: st.chain, ocsp: st.ocsp}
 		}
@@ -154,6 +171,11 @@ func Run(c Context, sets []*subject.Set) *Outcome {
 			if set.Chain != nil && set.Chain.Source == "enumeration" && r.Status != report.Skip &&
 				(r.Category() == "chain" || r.Category() == "cert") {
 				r.Detail += fromScanNote
+			}
+			if set.Chain != nil && (set.Chain.KeyType != "" || set.Chain.Alongside != nil) &&
+				(r.Category() == "chain" || r.Category() == "cert" || r.Category() == "ocsp") {
+				r.KeyType = set.Chain.KeyType
+				r.Detail = keyTypeNote(set.Chain, st) + r.Detail
 			}
 			out.Results = append(out.Results, r)
 		}
@@ -207,6 +229,7 @@ func fail(fix, format string, a ...any) verdict {
 }
 
 func result(d Definition, v verdict, addr string) report.Result {
+	v = v.escaped()
 	return report.Result{
 		ID:          d.ID,
 		Status:      v.status,
@@ -217,13 +240,19 @@ func result(d Definition, v verdict, addr string) report.Result {
 	}
 }
 
-func newState(c *Context, set *subject.Set) *State {
+func newState(c *Context, set *subject.Set, deadline time.Time, analysed map[string]*State) *State {
 	s := &State{Set: set}
 	if set.Chain != nil && len(set.Chain.Certs) > 0 {
-		s.chain = analyzeChain(set.Chain.Certs, c.Roots, c.Now)
-		if set.Staple != nil {
-			s.ocsp = analyzeOCSP(set.Staple.Raw, s.chain)
+		key := analysisKey(set)
+		if prev, ok := analysed[key]; ok {
+			s.chain, s.ocsp = prev.chain, prev.ocsp
+			return s
 		}
+		s.chain = analyzeChain(set.Chain.Certs, c.Roots, c.Now, newWork(deadline))
+		if set.Staple != nil && s.chain.leaf != nil {
+			s.ocsp = analyzeOCSP(set.Staple.Raw, s.chain, c.Now)
+		}
+		analysed[key] = s
 	}
 	return s
 }

@@ -6,10 +6,10 @@ import (
 	"testing"
 )
 
-// TestEveryCheckIsDocumented keeps docs/checks.md and the README in step
-// with the checks.
+// TestEveryCheckIsDocumented keeps docs/checks.md, docs/json.md and the
+// README in step with the checks.
 func TestEveryCheckIsDocumented(t *testing.T) {
-	for _, file := range []string{"../../docs/checks.md", "../../README.md"} {
+	for _, file := range []string{"../../docs/checks.md", "../../README.md", "../../docs/json.md"} {
 		raw, err := os.ReadFile(file)
 		if err != nil {
 			t.Fatal(err)

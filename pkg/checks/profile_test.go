@@ -58,9 +58,19 @@ func TestProfileDrivesJudgement(t *testing.T) {
 		}
 		return ev
 	}
+	// Meta does not publish its CA's name: a required client certificate
+	// from an unknown CA cannot be judged without --client-ca; a list of
+	// only its retired CA can.
 	expect(t, evaluateAs(t, required("Internal CA"), c, "meta"),
-		want{"mtls.request", report.Fail, []string{"client.webhooks.fbclientcerts.com", "Meta's outbound API CA"}})
-	expect(t, evaluateAs(t, required("DigiCert High Assurance EV Root CA"), c, "meta"),
+		want{"mtls.request", report.Warn, []string{"client.webhooks.fbclientcerts.com", "Meta's outbound API CA",
+			"cannot be told"}})
+	retired := required()
+	retired.Endpoints[0].Handshake.AcceptableCAs = [][]byte{func() []byte {
+		der, _ := asn1.Marshal(pkix.Name{Country: []string{"US"}, Organization: []string{"DigiCert Inc"},
+			OrganizationalUnit: []string{"www.digicert.com"}, CommonName: "DigiCert High Assurance EV Root CA"}.ToRDNSequence())
+		return der
+	}()}
+	expect(t, evaluateAs(t, retired, c, "meta"),
 		want{"mtls.request", report.Fail, []string{"expired on 2026-04-15"}})
 	gen := evaluateAs(t, required("Internal CA"), c, "generic")
 	expect(t, gen, want{"mtls.request", report.Fail, []string{"has none to send"}})

@@ -116,7 +116,7 @@ func protocolTLS13(cx *Context, s *State) verdict {
 	case isTrue(o):
 		return pass("TLS 1.3 is offered%s", contradicted(s, tlshello.VersionTLS13))
 	case isFalse(o) && handshakeFailure(reason(s, tlshello.VersionTLS13)) && smallRSA(s):
-		return skip("could not tell whether TLS 1.3 is enabled: the certificate's RSA key is too small to make the "+
+		return skip("could not tell whether TLS 1.3 is enabled: the certificate's RSA key is too small to make the " +
 			"RSA-PSS signature TLS 1.3 requires, so the server refuses every TLS 1.3 hello (see cert.key)")
 	case isFalse(o):
 		return warn("Enable TLS 1.3 (one round trip less per handshake): nginx `ssl_protocols TLSv1.2 TLSv1.3;` "+

@@ -25,6 +25,7 @@ import (
 	"github.com/wacheck/wacheck/pkg/subject"
 	"github.com/wacheck/wacheck/pkg/target"
 	"github.com/wacheck/wacheck/pkg/trust"
+	"github.com/wacheck/wacheck/pkg/wacheck"
 )
 
 // CertOptions holds the cert command's flags and dependencies.
@@ -60,6 +61,10 @@ type CertOptions struct {
 	NoColor    bool
 	Verbose    bool
 	Thresholds checks.Thresholds
+	// Color is --color; Outputs the report files of --output FORMAT=FILE
+	// (without --fix).
+	Color   string
+	Outputs []OutputFile
 }
 
 // maxFetchHops bounds --fetch-intermediates: a leaf rarely sits more than
@@ -71,6 +76,9 @@ type certFlags struct {
 	caFile        string
 	trustStore    string
 	expiryWarnDay int
+	// outputs are the --output values: one file with --fix, FORMAT=FILE
+	// reports without.
+	outputs []string
 }
 
 func newCertCmd(ios *IOStreams, runF func(context.Context, *CertOptions) error) *cobra.Command {
@@ -112,18 +120,20 @@ unless --fetch-intermediates is given.`,
 	fl.StringVar(&opts.Key, "key", "", "PEM private key to check against the leaf (key.match)")
 	fl.StringVar(&opts.Staple, "staple", "", "OCSP response the server staples, DER or PEM (ocsp.*)")
 	fl.BoolVar(&opts.Fix, "fix", false, "write the chain to serve (leaf, then each intermediate; no root) instead of a report")
-	fl.StringVarP(&opts.Output, "output", "o", "", "with --fix, write the chain to this file instead of stdout")
+	fl.StringArrayVarP(&f.outputs, "output", "o", nil, "also write the report as FORMAT to FILE (FORMAT=FILE, repeatable); with --fix, the file to write the chain to instead of stdout")
 	fl.StringVar(&opts.Bundle, "bundle", "", "with --fix, a PEM or DER file of intermediates to complete the chain from")
 	fl.BoolVar(&opts.Fetch, "fetch-intermediates", false, "fetch a missing intermediate from the CA Issuers URL (AIA, http://) of the top certificate")
 	fl.StringVar(&f.caFile, "ca-file", "", "verify against the roots in this PEM file instead of Mozilla's")
 	fl.StringVar(&f.trustStore, "trust", "mozilla", "root store: mozilla (bundled) or system (the OS root files)")
 	fl.StringVar(&opts.Sender, "sender", profile.Default, "webhook sender whose rules to judge by: "+strings.Join(senderNames(), ", ")+" (wacheck senders)")
-	fl.StringVar(&opts.Format, "format", "text", "output format: text or json")
+	fl.StringVar(&opts.Format, "format", "text", formatHelp)
+	fl.StringVar(&opts.Color, "color", ColorAuto, colorHelp)
 	fl.StringVar(&opts.FailOn, "fail-on", "fail", "exit 1 when a check is at or above this level: fail, warn or never")
 	fl.IntVar(&f.expiryWarnDay, "expiry-warn", 30, "warn when a certificate expires within this many days")
-	fl.BoolVar(&opts.NoColor, "no-color", false, "disable colour (also NO_COLOR=1)")
-	fl.BoolVarP(&opts.Verbose, "verbose", "v", false, "show the details of passing checks too")
-	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	fl.BoolVar(&opts.NoColor, "no-color", false, "disable colour, as --color never (also NO_COLOR=1)")
+	fl.BoolVarP(&opts.Verbose, "verbose", "v", false, "show every check's detail and every certificate's fields")
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(render.Names(), cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("color", cobra.FixedCompletions([]string{ColorAuto, ColorAlways, ColorNever}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions([]string{"fail", "warn", "never"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("trust", cobra.FixedCompletions([]string{"mozilla", "system"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
@@ -134,6 +144,9 @@ func (o *CertOptions) complete(cmd *cobra.Command, args []string, f certFlags) e
 	o.Files = args
 	var err error
 	if err = checkFormat(o.Format); err != nil {
+		return err
+	}
+	if err = checkColor(o.Color); err != nil {
 		return err
 	}
 	if err = checkFailOn(o.FailOn); err != nil {
@@ -155,14 +168,27 @@ func (o *CertOptions) complete(cmd *cobra.Command, args []string, f certFlags) e
 	}
 	if o.Fix {
 		// A report's flags with --fix would be silently ignored.
-		for _, name := range []string{"name", "key", "staple", "format", "fail-on", "verbose"} {
+		for _, name := range []string{"name", "key", "staple", "format", "fail-on", "verbose", "color"} {
 			if cmd.Flags().Changed(name) {
 				return usageErrorf("judge the fixed chain afterwards: wacheck cert fullchain.pem --"+name+" ...",
 					"--fix writes a chain, not a report: --%s cannot be combined with it", name)
 			}
 		}
+		if len(f.outputs) > 1 {
+			return usageErrorf("give one file: --fix -o fullchain.pem", "--fix writes one chain: --output given %d times", len(f.outputs))
+		}
+		if len(f.outputs) == 1 {
+			o.Output = f.outputs[0]
+		}
 	} else {
-		for _, name := range []string{"output", "bundle"} {
+		if o.Outputs, err = parseOutputs(f.outputs); err != nil {
+			if len(f.outputs) > 0 && !strings.Contains(f.outputs[0], "=") {
+				return usageErrorf("a plain file is for --fix; for a report give FORMAT=FILE, e.g. --output json=report.json",
+					"invalid --output %q", f.outputs[0])
+			}
+			return err
+		}
+		for _, name := range []string{"bundle"} {
 			if cmd.Flags().Changed(name) {
 				return usageErrorf("add --fix to write the corrected chain", "--%s is used with --fix only", name)
 			}
@@ -217,18 +243,24 @@ func runCert(ctx context.Context, o *CertOptions) error {
 		_, fetched = fetchIssuers(ctx, o, certs[0], certs[1:])
 	}
 	c := checks.Context{Profile: profile.MustLookup(o.Sender), Roots: o.Roots, Thresholds: o.Thresholds, Now: started}
-	rep := assemble.Files(set, assemble.FilesInfo{Input: strings.Join(o.Files, " "), Paths: o.Files,
-		Staple: o.Staple, Key: o.Key, Fetched: fetched}, c, started, o.now())
+	rep := wacheck.Judge(ctx, func() *report.Report {
+		return assemble.Files(set, assemble.FilesInfo{Input: strings.Join(o.Files, " "), Paths: o.Files,
+			Staple: o.Staple, Key: o.Key, Fetched: fetched}, c, started, o.now())
+	})
+	if rep == nil {
+		return &InterruptedError{What: "cert", Cause: context.Cause(ctx), NoReport: true}
+	}
 	rep.Tool = report.Tool{Name: "wacheck", Version: version()}
 	rep.Settings.FailOn = o.FailOn
+	fillSettings(rep, judgedBy{Thresholds: o.Thresholds, Roots: o.Roots, Sender: o.Sender})
+	noteRoots(o.IO, o.Roots, rep)
 
-	if o.Format == "json" {
-		err = render.JSON(o.IO.Out, rep)
-	} else {
-		err = render.Text(o.IO.Out, rep, render.TextOptions{Color: o.IO.ColorEnabled(o.NoColor), Verbose: o.Verbose})
+	ro := reportOutput{Format: o.Format, Color: o.Color, NoColor: o.NoColor, Verbose: o.Verbose, FailOn: o.FailOn, Outputs: o.Outputs}
+	if err := ro.write(o.IO, rep); err != nil {
+		return err
 	}
-	if err != nil {
-		return &RuntimeError{Err: fmt.Errorf("writing the report: %w", err)}
+	if err := interrupted(ctx, "cert"); err != nil {
+		return err
 	}
 	if failsAt(rep, o.FailOn) {
 		return ErrFindings

@@ -294,7 +294,7 @@ func TestCertBadInput(t *testing.T) {
 		{"an empty bundle", []string{full, "--fix", "--bundle", "../../testdata/empty.pem"}, "wacheck: cert ../../testdata/empty.pem: the file is empty"},
 		{"a bad --name", []string{full, "--name", "https://api.example.com/"}, "wacheck: invalid --name"},
 		{"a --name with a port", []string{full, "--name", "api.example.com:8443"}, "wacheck: invalid --name"},
-		{"-o without --fix", []string{full, "-o", filepath.Join(p.dir, "out.pem")}, "--output is used with --fix only"},
+		{"-o without --fix", []string{full, "-o", filepath.Join(p.dir, "out.pem")}, "invalid --output"},
 		{"--bundle without --fix", []string{full, "--bundle", full}, "--bundle is used with --fix only"},
 		{"--fix with a report flag", []string{full, "--fix", "--name", "localhost"}, "--fix writes a chain, not a report"},
 		{"--fix with CA certificates only", []string{p.file(t, "chain.pem", testpki.CertsPEM(p.Intermediate.DER, p.Root.DER)), "--fix"},

@@ -2,6 +2,9 @@ package cli
 
 import (
 	"context"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -16,6 +19,7 @@ import (
 	"github.com/wacheck/wacheck/pkg/profile"
 	"github.com/wacheck/wacheck/pkg/render"
 	"github.com/wacheck/wacheck/pkg/report"
+	"github.com/wacheck/wacheck/pkg/subject"
 	"github.com/wacheck/wacheck/pkg/target"
 	"github.com/wacheck/wacheck/pkg/trust"
 	"github.com/wacheck/wacheck/pkg/wacheck"
@@ -38,6 +42,13 @@ type ProbeOptions struct {
 	Thresholds checks.Thresholds
 	NoColor    bool
 	Verbose    bool
+	// Color is --color (auto, always or never); Outputs the --output files.
+	Color   string
+	Outputs []OutputFile
+	// Resolve and SNI are --resolve and --sni as given, for the report's
+	// settings.
+	Resolve []string
+	SNI     string
 	// Only limits the probe to one address (--address).
 	Only netip.Addr
 	// Samples is the connect + handshake rounds per address (--samples).
@@ -52,6 +63,11 @@ type ProbeOptions struct {
 	Sender string
 	// SaveChain is a file to write the chain served to (--save-chain), "" for none.
 	SaveChain string
+	// ClientCAFile is the sender's client-certificate CA file
+	// (--client-ca), "" for none; ClientCADNs are its certificates'
+	// subjects (RFC 4514), what mtls.request compares exactly.
+	ClientCAFile string
+	ClientCADNs  []string
 }
 
 // maxConcurrency bounds --concurrency: a probe, not a load test.
@@ -69,6 +85,8 @@ type probeFlags struct {
 	expiryWarnDay int
 	address       string
 	resolver      string
+	clientCA      string
+	outputs       []string
 }
 
 func newProbeCmd(ios *IOStreams, runF func(context.Context, *ProbeOptions) error) *cobra.Command {
@@ -102,34 +120,44 @@ an IP is never sent as SNI) or an https:// URL. The port defaults to 443.`,
 			return runProbe(cmd.Context(), opts)
 		},
 	}
+	opts.addFlags(cmd, &f)
+	return cmd
+}
+
+// addFlags defines the probe's flags on cmd, filling o and f: every command
+// that probes (probe, webhook) takes them alike.
+func (o *ProbeOptions) addFlags(cmd *cobra.Command, f *probeFlags) {
 	fl := cmd.Flags()
-	fl.StringVar(&opts.Format, "format", "text", "output format: text or json")
-	fl.StringVar(&opts.FailOn, "fail-on", "fail", "exit 1 when a check is at or above this level: fail, warn or never")
-	fl.DurationVar(&opts.Timeout, "timeout", probe.DefaultTimeout, "time limit for the whole probe")
+	fl.StringVar(&o.Format, "format", "text", formatHelp)
+	fl.StringArrayVar(&f.outputs, "output", nil, outputHelp)
+	fl.StringVar(&o.Color, "color", ColorAuto, colorHelp)
+	fl.StringVar(&o.FailOn, "fail-on", "fail", "exit 1 when a check is at or above this level: fail, warn or never")
+	fl.DurationVar(&o.Timeout, "timeout", probe.DefaultTimeout, "time limit for the whole probe")
 	fl.StringVar(&f.sni, "sni", "", "server name to send (needed when TARGET is an IP address)")
 	fl.StringVar(&f.caFile, "ca-file", "", "verify against the roots in this PEM file instead of Mozilla's")
 	fl.StringVar(&f.trustStore, "trust", "mozilla", "root store: mozilla (bundled) or system (the OS root files)")
 	fl.StringArrayVar(&f.resolve, "resolve", nil, "use ADDR for HOST:PORT instead of DNS (HOST:PORT:ADDR[,ADDR...], repeatable)")
 	fl.StringVar(&f.address, "address", "", "probe only this IP address of the name")
-	fl.IntVar(&opts.Samples, "samples", 1, "connect + handshake rounds per address; timing checks judge the p95")
+	fl.IntVar(&o.Samples, "samples", 1, "connect + handshake rounds per address; timing checks judge the p95")
 	fl.StringVar(&f.resolver, "resolver", "", "ask this DNS server (IP[:PORT]) instead of the system resolver")
-	fl.BoolVar(&opts.Enumerate, "enumerate", true, "enumerate every protocol version and cipher suite the server accepts")
-	fl.IntVar(&opts.Concurrency, "concurrency", probe.DefaultConcurrency, "most connections the enumeration opens at once")
-	fl.StringVar(&opts.SaveChain, "save-chain", "", "write the chain the first address served to this file (PEM, in served order)")
-	fl.StringVar(&opts.Sender, "sender", profile.Default, "webhook sender whose client to act as and judge by: "+strings.Join(senderNames(), ", ")+" (wacheck senders)")
-	fl.BoolVar(&opts.NoColor, "no-color", false, "disable colour (also NO_COLOR=1)")
-	fl.BoolVarP(&opts.Verbose, "verbose", "v", false, "show the details of passing checks too")
-	th := &opts.Thresholds
+	fl.BoolVar(&o.Enumerate, "enumerate", true, "enumerate every protocol version and cipher suite the server accepts")
+	fl.IntVar(&o.Concurrency, "concurrency", probe.DefaultConcurrency, "most connections open at once, across every address and phase")
+	fl.StringVar(&o.SaveChain, "save-chain", "", "write the chain the first address served to this file (PEM, in served order)")
+	fl.StringVar(&f.clientCA, "client-ca", "", "the sender's client-certificate CA (PEM or DER, e.g. meta-outbound-api-ca-2025-12.pem): mtls.request compares the server's acceptable CAs with its exact name")
+	fl.StringVar(&o.Sender, "sender", profile.Default, "webhook sender whose client to act as and judge by: "+strings.Join(senderNames(), ", ")+" (wacheck senders)")
+	fl.BoolVar(&o.NoColor, "no-color", false, "disable colour, as --color never (also NO_COLOR=1)")
+	fl.BoolVarP(&o.Verbose, "verbose", "v", false, "show every check's detail and every certificate's fields")
+	th := &o.Thresholds
 	fl.DurationVar(&th.DNSWarn, "dns-warn", th.DNSWarn, "warn when DNS takes this long")
 	fl.DurationVar(&th.DNSFail, "dns-fail", th.DNSFail, "fail when DNS takes this long")
 	fl.DurationVar(&th.ConnectWarn, "connect-warn", th.ConnectWarn, "warn when the TCP connect takes this long")
 	fl.DurationVar(&th.HandshakeWarn, "handshake-warn", th.HandshakeWarn, "warn when the TLS handshake takes this long")
 	fl.DurationVar(&th.HandshakeFail, "handshake-fail", th.HandshakeFail, "fail when the TLS handshake takes this long")
 	fl.IntVar(&f.expiryWarnDay, "expiry-warn", 30, "warn when a certificate expires within this many days")
-	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(render.Names(), cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("color", cobra.FixedCompletions([]string{ColorAuto, ColorAlways, ColorNever}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions([]string{"fail", "warn", "never"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("trust", cobra.FixedCompletions([]string{"mozilla", "system"}, cobra.ShellCompDirectiveNoFileComp))
-	return cmd
 }
 
 // complete validates the flags and fills in opts.
@@ -140,7 +168,14 @@ func (o *ProbeOptions) complete(arg string, f probeFlags) error {
 		return &UsageError{Err: err, Hint: te.Hint}
 	}
 	o.Target = t
+	o.Resolve, o.SNI = f.resolve, f.sni
 	if err := checkFormat(o.Format); err != nil {
+		return err
+	}
+	if err := checkColor(o.Color); err != nil {
+		return err
+	}
+	if o.Outputs, err = parseOutputs(f.outputs); err != nil {
 		return err
 	}
 	if err := checkFailOn(o.FailOn); err != nil {
@@ -185,6 +220,12 @@ func (o *ProbeOptions) complete(arg string, f probeFlags) error {
 	if o.Roots, err = loadRoots(f.caFile, f.trustStore); err != nil {
 		return err
 	}
+	if f.clientCA != "" {
+		if o.ClientCADNs, err = clientCANames(f.clientCA, o.Sender); err != nil {
+			return err
+		}
+		o.ClientCAFile = f.clientCA
+	}
 
 	o.Pinned = map[string][]netip.Addr{}
 	for _, r := range f.resolve {
@@ -201,6 +242,50 @@ func (o *ProbeOptions) complete(arg string, f probeFlags) error {
 		}
 	}
 	return nil
+}
+
+// profile is the sender's profile, with the client-certificate CA's exact
+// names from --client-ca when given.
+func (o *ProbeOptions) profile() *profile.Profile {
+	p := profile.MustLookup(o.Sender)
+	if len(o.ClientCADNs) > 0 && p.ClientCert != nil {
+		p.ClientCert.IssuerDNs = o.ClientCADNs
+		p.ClientCert.IssuerSource = o.ClientCAFile
+	}
+	return p
+}
+
+// clientCANames reads --client-ca: the CA certificates of the sender's
+// client certificate, whose exact subjects a server must list. Only a
+// regular file is read (as for wacheck cert), and only CA certificates are
+// taken: the sender's own certificate is not what a server lists.
+func clientCANames(path, sender string) ([]string, error) {
+	p := profile.MustLookup(sender)
+	if p.ClientCert == nil {
+		return nil, usageErrorf("--client-ca is for a sender that presents a client certificate, such as --sender meta",
+			"--client-ca: %s sends no client certificate", p.Name)
+	}
+	certs, err := subject.ReadCerts(path)
+	if err != nil {
+		var fe *subject.FileError
+		if errors.As(err, &fe) {
+			return nil, usageErrorf(fe.Hint, "--client-ca: %v", fe)
+		}
+		return nil, usageErrorf("give the CA certificate file, PEM or DER", "--client-ca: %v", err)
+	}
+	var names []string
+	for _, c := range certs {
+		if !c.Cert.IsCA {
+			return nil, usageErrorf("give the CA's certificate ("+p.ClientCert.IssuerFile+", from "+p.ClientCert.IssuerURL+
+				"), not a client certificate", "--client-ca: %s: %s is not a CA certificate", path, c.Cert.Subject)
+		}
+		var seq pkix.RDNSequence
+		if _, err := asn1.Unmarshal(c.Cert.RawSubject, &seq); err != nil {
+			return nil, usageErrorf("check it with openssl x509 -noout -subject -in "+path, "--client-ca: %s: %v", path, err)
+		}
+		names = append(names, seq.String())
+	}
+	return names, nil
 }
 
 // parseResolve parses curl's HOST:PORT:ADDR[,ADDR...]; ADDR may be [v6].
@@ -260,11 +345,16 @@ func dnsResolver(addr string) *net.Resolver {
 }
 
 func runProbe(ctx context.Context, o *ProbeOptions) error {
+	return o.finish(ctx, wacheck.Probe(ctx, o.config()), "probe "+o.Target.HostPort())
+}
+
+// config is the library's configuration of the probe o asks for.
+func (o *ProbeOptions) config() wacheck.Config {
 	resolver, resolverName := o.Resolver, ""
 	if o.ResolverAddr != "" {
 		resolver, resolverName = dnsResolver(o.ResolverAddr), o.ResolverAddr
 	}
-	rep := wacheck.Probe(ctx, wacheck.Config{
+	return wacheck.Config{
 		Probe: probe.Options{
 			Target:       o.Target,
 			Timeout:      o.Timeout,
@@ -277,32 +367,37 @@ func runProbe(ctx context.Context, o *ProbeOptions) error {
 			Enumerate:    o.Enumerate,
 			Concurrency:  o.Concurrency,
 		},
-		Profile:    profile.MustLookup(o.Sender),
+		Profile:    o.profile(),
 		Roots:      o.Roots,
 		Thresholds: o.Thresholds,
 		Now:        o.Now,
-	})
+	}
+}
+
+// finish prints the report of a run (what names it in errors: "probe
+// api.example.com:443") and says how it ends: the exit code's error.
+func (o *ProbeOptions) finish(ctx context.Context, rep *report.Report, what string) error {
+	if rep == nil {
+		return &InterruptedError{What: what, Cause: context.Cause(ctx), NoReport: true}
+	}
 	rep.Tool = report.Tool{Name: "wacheck", Version: version()}
 	rep.Settings.FailOn = o.FailOn
 	rep.Settings.Enumerate = o.Enumerate
 	rep.Settings.Concurrency = o.Concurrency
+	fillSettings(rep, judgedBy{Thresholds: o.Thresholds, Resolve: o.Resolve, SNI: o.SNI, Roots: o.Roots, Sender: o.Sender})
+	noteRoots(o.IO, o.Roots, rep)
 
-	var err error
-	if o.Format == "json" {
-		err = render.JSON(o.IO.Out, rep)
-	} else {
-		err = render.Text(o.IO.Out, rep, render.TextOptions{Color: o.IO.ColorEnabled(o.NoColor), Verbose: o.Verbose})
-	}
-	if err != nil {
-		return &RuntimeError{Err: fmt.Errorf("writing the report: %w", err)}
+	ro := reportOutput{Format: o.Format, Color: o.Color, NoColor: o.NoColor, Verbose: o.Verbose, FailOn: o.FailOn, Outputs: o.Outputs}
+	if err := ro.write(o.IO, rep); err != nil {
+		return err
 	}
 	if o.SaveChain != "" {
 		if err := saveServedChain(rep, o.SaveChain); err != nil {
 			return err
 		}
 	}
-	if ctx.Err() != nil {
-		return &RuntimeError{Err: fmt.Errorf("probe %s: interrupted", o.Target.HostPort())}
+	if err := interrupted(ctx, what); err != nil {
+		return err
 	}
 	if failsAt(rep, o.FailOn) {
 		return ErrFindings

@@ -166,9 +166,9 @@ func TestRunProbe(t *testing.T) {
 		ios, _, _ := streams(false, false)
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		var rt *RuntimeError
-		if err := runProbe(ctx, probeOpts(t, ios, good, root)); !errors.As(err, &rt) || !strings.Contains(err.Error(), "interrupted") {
-			t.Errorf("err = %v, want an interrupted runtime error", err)
+		var ie *InterruptedError
+		if err := runProbe(ctx, probeOpts(t, ios, good, root)); !errors.As(err, &ie) || !strings.Contains(err.Error(), "interrupted") {
+			t.Errorf("err = %v, want an InterruptedError", err)
 		}
 	})
 }

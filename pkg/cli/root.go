@@ -27,9 +27,10 @@ func version() string {
 }
 
 const exitCodesHelp = `Exit codes:
-  0  no check at or above the --fail-on level (default: fail)
-  1  a check at or above the --fail-on level, or the probe could not run
-  2  usage error: unknown flag or command, invalid target or flag value`
+  0    no check at or above the --fail-on level (default: fail)
+  1    a check at or above the --fail-on level, or the probe could not run
+  2    usage error: unknown flag or command, invalid target or flag value
+  130  interrupted by Ctrl-C (SIGINT), 143 by SIGTERM: the partial report was printed`
 
 // NewRootCmd builds the wacheck command tree on the given streams.
 func NewRootCmd(ios *IOStreams) *cobra.Command {
@@ -51,6 +52,9 @@ explicit root store) and says what would make deliveries fail, and how to fix it
 	root.AddCommand(newProbeCmd(ios, nil))
 	root.AddCommand(newCertCmd(ios, nil))
 	root.AddCommand(newSendersCmd(ios, nil))
+	root.AddCommand(newWebhookCmd(ios, os.Getenv, nil))
+	root.AddCommand(newSignCmd(ios, os.Getenv, nil))
+	root.AddCommand(newChecksCmd(ios))
 	root.AddCommand(newVersionCmd(ios))
 	root.SetUsageTemplate(root.UsageTemplate() + "\n" + exitCodesHelp + "\n")
 	return root
@@ -58,12 +62,44 @@ explicit root store) and says what would make deliveries fail, and how to fix it
 
 // Main runs wacheck with args and returns the process's exit code.
 func Main(args []string, ios *IOStreams) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible(context.Background())
 	defer stop()
 	root := NewRootCmd(ios)
 	root.SetArgs(args)
 	_, err := root.ExecuteContextC(ctx)
 	return exitCode(err, ios.ErrOut)
+}
+
+// Interrupted is the cause of a run's context when a signal stopped it.
+type Interrupted struct {
+	Signal os.Signal
+}
+
+func (e *Interrupted) Error() string { return e.Signal.String() }
+
+// interruptible returns a context that SIGINT (Ctrl-C) or SIGTERM cancels,
+// with an *Interrupted as its cause. Every phase of a run (DNS, the
+// connections, the enumeration, the judging) ends on it, so that the
+// partial report is printed within a second. After the first signal the
+// default handling is back: a second Ctrl-C ends the process at once.
+func interruptible(parent context.Context) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(parent)
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case s := <-sigs:
+			signal.Stop(sigs)
+			cancel(&Interrupted{Signal: s})
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		close(done)
+		cancel(nil)
+	}
 }
 
 func newVersionCmd(ios *IOStreams) *cobra.Command {

@@ -56,7 +56,9 @@ func probeAs(t *testing.T, addr string, p *profile.Profile) *Handshake {
 		Timeout:      5 * time.Second,
 		Pinned:       map[string][]netip.Addr{net.JoinHostPort("localhost", port): {netip.MustParseAddr(host)}},
 		NoSNICompare: true,
-		Client:       ClientFromProfile(p),
+		// One ClientHello: the strict handshake's.
+		NoExtraHandshakes: true,
+		Client:            ClientFromProfile(p),
 	})
 	if len(ev.Endpoints) != 1 || ev.Endpoints[0].Handshake == nil {
 		t.Fatalf("%s: no handshake: %+v", p.Key, ev)

@@ -25,6 +25,9 @@ type Evidence struct {
 	Samples int
 	// Only is the address --address limited the probe to, "" otherwise.
 	Only string
+	// MaxFull is how many addresses are probed in full; the others
+	// (Endpoint.HandshakeOnly) get the strict handshake only.
+	MaxFull int
 }
 
 // DNS records the name resolution.
@@ -43,6 +46,10 @@ type DNS struct {
 // Endpoint records the connection to one address.
 type Endpoint struct {
 	Address string // IP address, no port
+	// HandshakeOnly is true when the name has more than MaxFull addresses
+	// and this one got the strict handshake only: no handshake without
+	// SNI, no enumeration, no timing rounds, no request.
+	HandshakeOnly bool
 
 	ConnectStart time.Time
 	ConnectEnd   time.Time
@@ -59,6 +66,18 @@ type Endpoint struct {
 
 	// Samples are the further timing rounds (--samples N gives N-1).
 	Samples []Sample
+
+	// KeyTypes are handshakes offering the suites of one key type only
+	// (TLS 1.2: Go cannot restrict TLS 1.3 signature algorithms), one per
+	// key type the sender's client offers, made when the strict handshake
+	// completed: a server with an ECDSA and an RSA certificate serves each
+	// its own chain. Nil when not made.
+	KeyTypes []KeyTypeHandshake
+
+	// Resumption is a connection resuming the session of a first one;
+	// nil when not tried (the strict handshake failed, or the address got
+	// the strict handshake only).
+	Resumption *Resumption
 
 	// HTTP is one request to the URL target's path, nil when not made.
 	HTTP *HTTPExchange
@@ -98,12 +117,18 @@ type Handshake struct {
 	Start      time.Time
 	End        time.Time
 	Err        *NetError
+	// BytesRead is how many bytes the server sent before the handshake
+	// ended: a handshake that timed out after some is a server answering
+	// too slowly, not one that does not answer.
+	BytesRead int
 
 	// What was negotiated. Zero when the handshake failed before it.
 	Version     uint16
 	CipherSuite uint16
 	CurveID     uint16
 	ALPN        string
+	// Resumed is true when the handshake resumed an earlier session.
+	Resumed bool
 	// OfferedALPN is what the client offered.
 	OfferedALPN []string
 
@@ -133,6 +158,7 @@ const (
 	ErrDNSTimeout  ErrorKind = "dns_timeout"  // no DNS answer in time
 	ErrServFail    ErrorKind = "servfail"     // the DNS server answered SERVFAIL
 	ErrDNS         ErrorKind = "dns"          // another resolver failure
+	ErrDNSGarbage  ErrorKind = "dns_garbage"  // the DNS server answered with what is not a DNS answer
 	ErrRefused     ErrorKind = "refused"      // TCP RST to the SYN
 	ErrUnreachable ErrorKind = "unreachable"  // no route, host or network unreachable
 	ErrTimeout     ErrorKind = "timeout"      // no answer within the deadline
@@ -146,6 +172,9 @@ const (
 	ErrHTTPRefused ErrorKind = "http_refused" // the server refused the request over HTTP (nginx mTLS)
 	ErrOther       ErrorKind = "other"        // anything else
 	ErrCanceled    ErrorKind = "canceled"     // the probe was interrupted
+	// ErrNotAttempted: no connection was made, for want of a free slot of
+	// the connection budget before the time limit.
+	ErrNotAttempted ErrorKind = "not_attempted"
 )
 
 // NetError is an error met during a phase, classified.
@@ -165,4 +194,29 @@ func (e *NetError) Error() string { return e.Msg }
 // or (TLS 1.3, nginx) the server refused right after it.
 func (hs *Handshake) ClientCertRequired() bool {
 	return hs.ClientCertRequested && (hs.Err != nil || hs.ClientCertRejected != nil)
+}
+
+// KeyTypeHandshake is one handshake offering only the TLS 1.2 suites of
+// one certificate key type.
+type KeyTypeHandshake struct {
+	// KeyType is "ECDSA" or "RSA".
+	KeyType   string
+	Handshake *Handshake
+}
+
+// Resumption records two connections: a full handshake, then one offering
+// to resume its session (a TLS 1.2 session ticket or a TLS 1.3 PSK; Go's
+// client does not resume by session ID).
+type Resumption struct {
+	// Version is the version the first handshake negotiated.
+	Version uint16
+	// Ticket is true when the server issued a session ticket (TLS 1.2) or
+	// a NewSessionTicket (TLS 1.3) on the first connection.
+	Ticket bool
+	// Resumed is true when the second handshake resumed the session.
+	Resumed bool
+	// Start and End time the second handshake.
+	Start, End time.Time
+	// Err is the first error met, nil when both handshakes completed.
+	Err *NetError
 }

@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -60,11 +61,14 @@ type Options struct {
 	// NoSNICompare skips the extra handshake without SNI that tells
 	// whether the server needs SNI.
 	NoSNICompare bool
+	// NoExtraHandshakes skips the handshakes per key type and the
+	// session-resumption pair.
+	NoExtraHandshakes bool
 	// Enumerate scans every protocol version, cipher suite and group the
 	// server accepts, with hand-built ClientHellos (package tlshello).
 	Enumerate bool
-	// Concurrency bounds the connections the enumeration opens at once,
-	// shared by all addresses; default 8.
+	// Concurrency bounds the connections the whole probe has open at
+	// once, across every address and phase; default 8.
 	Concurrency int
 	// Client is the TLS client the handshakes act as: a sender profile's
 	// (ClientFromProfile). The zero value is Go's defaults at TLS 1.2+.
@@ -100,6 +104,13 @@ func ClientFromProfile(p *profile.Profile) Client {
 
 // DefaultConcurrency is the polite default for Options.Concurrency.
 const DefaultConcurrency = 8
+
+// MaxFullAddresses is how many of a name's addresses are probed in full
+// (the strict handshake, the handshake without SNI, the enumeration, the
+// timing rounds, the URL request); the others get the strict handshake
+// only, which is what tells whether a sender gets through. Both address
+// families are among those probed in full when the name has both.
+const MaxFullAddresses = 16
 
 // scanConnTimeout bounds one enumeration connection (dial, hello, reply).
 const scanConnTimeout = 5 * time.Second
@@ -143,7 +154,8 @@ func Run(ctx context.Context, opts Options) *Evidence {
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
 
-	ev := &Evidence{Target: opts.Target, StartedAt: opts.Now(), Timeout: opts.Timeout, Samples: opts.Samples}
+	ev := &Evidence{Target: opts.Target, StartedAt: opts.Now(), Timeout: opts.Timeout, Samples: opts.Samples,
+		MaxFull: MaxFullAddresses}
 	ev.DNS = resolve(ctx, opts)
 	addrs := ev.DNS.Addresses
 	if opts.Only.IsValid() {
@@ -153,22 +165,46 @@ func Run(ctx context.Context, opts Options) *Evidence {
 	}
 	// Every address a sender may be handed, concurrently: one bad node
 	// behind a load balancer or an AAAA that goes nowhere fails only some
-	// deliveries.
+	// deliveries. Every connection draws on one budget of Concurrency.
+	b := newBudget(opts.Concurrency, len(addrs))
+	full := fullAddresses(addrs, MaxFullAddresses)
 	ev.Endpoints = make([]Endpoint, len(addrs))
-	// The enumeration's connections are shared out between addresses so
-	// that the server sees no more than Concurrency at once.
-	perAddress := max(1, opts.Concurrency/max(1, len(addrs)))
 	var wg sync.WaitGroup
 	for i, a := range addrs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ev.Endpoints[i] = probeAddress(ctx, opts, a, perAddress)
-		}()
+		wg.Go(func() { ev.Endpoints[i] = probeAddress(ctx, opts, b, a, full[i]) })
 	}
 	wg.Wait()
 	ev.EndedAt = opts.Now()
 	return ev
+}
+
+// fullAddresses marks which addresses are probed in full: the first max,
+// in DNS order, but with the first address of a family none of those has
+// in place of the last, so that IPv4 and IPv6 are both probed in full.
+func fullAddresses(addrs []string, max int) []bool {
+	full := make([]bool, len(addrs))
+	for i := range min(max, len(addrs)) {
+		full[i] = true
+	}
+	if len(addrs) <= max || max < 2 {
+		return full
+	}
+	has := map[bool]bool{}
+	for i := range max {
+		has[isV6(addrs[i])] = true
+	}
+	for i := max; i < len(addrs); i++ {
+		if v6 := isV6(addrs[i]); !has[v6] {
+			full[max-1], full[i] = false, true
+			break
+		}
+	}
+	return full
+}
+
+func isV6(addr string) bool {
+	a, err := netip.ParseAddr(addr)
+	return err == nil && a.Is6() && !a.Is4In6()
 }
 
 func resolve(ctx context.Context, opts Options) DNS {
@@ -188,11 +224,12 @@ func resolve(ctx context.Context, opts Options) DNS {
 		}
 		return d
 	}
+	r, watch := watched(opts.Resolver)
 	d.Start = opts.Now()
-	addrs, err := opts.Resolver.LookupNetIP(ctx, "ip", t.Host)
+	addrs, err := r.LookupNetIP(ctx, "ip", t.Host)
 	d.End = opts.Now()
 	if err != nil {
-		d.Err = classifyDNS(ctx, err)
+		d.Err = garbageDNS(classifyDNS(ctx, err), err, watch)
 		return d
 	}
 	seen := map[string]bool{}
@@ -209,38 +246,73 @@ func resolve(ctx context.Context, opts Options) DNS {
 	return d
 }
 
-// probeAddress records everything about one address: the evidence
-// handshake, the handshake without SNI, the timing samples and, for a URL
-// target, one HTTP request.
-func probeAddress(ctx context.Context, opts Options, addr string, concurrency int) Endpoint {
-	ep := Endpoint{Address: addr}
-	ep.ConnectStart, ep.ConnectEnd, ep.ConnectErr, ep.Handshake = connectAndShake(ctx, opts, addr, opts.Target.SNI)
-	if ep.ConnectErr != nil {
+// probeAddress records everything about one address: the strict
+// handshake and, when the address is probed in full, beside one another the
+// URL target's request (on the strict handshake's own connection), the
+// handshake without SNI and the enumeration, then the timing rounds.
+func probeAddress(ctx context.Context, opts Options, b *budget, addr string, full bool) Endpoint {
+	ep := Endpoint{Address: addr, HandshakeOnly: !full}
+	wantGET := full && opts.Target.Path != ""
+	a := connectAndShake(ctx, opts, b, addr, opts.Target.SNI, wantGET, b.firstServed)
+	ep.ConnectStart, ep.ConnectEnd, ep.ConnectErr, ep.Handshake = a.start, a.end, a.err, a.hs
+	if ep.ConnectErr != nil || !full {
+		a.done()
 		return ep
 	}
-	// The enumeration runs beside the single connections below; the timing
-	// samples come after both, so that it does not slow them.
+	// The enumeration, the handshake without SNI and the request run at
+	// once; the timing rounds come after, so that those do not slow them.
 	var wg sync.WaitGroup
+	switch {
+	case a.conn != nil:
+		// The request goes on the connection the strict handshake opened:
+		// what a sender gets through is what is asked, whatever another
+		// handshake would have met.
+		wg.Go(func() {
+			defer a.done()
+			ep.HTTP = requestOn(ctx, opts, a.conn)
+		})
+	case wantGET && ep.Handshake.Err == nil:
+		// The server asked for a client certificate: that connection
+		// carried the question of whether it is required. A new one
+		// carries the request.
+		a.done()
+		wg.Go(func() { ep.HTTP = httpRequest(ctx, opts, b, addr) })
+	default:
+		a.done()
+	}
 	if opts.Enumerate && ep.Handshake.Scannable() {
-		wg.Go(func() { ep.Scan, ep.ScanErr = scan(ctx, opts, addr, concurrency) })
+		wg.Go(func() {
+			b.enumerate(ctx, func() { ep.Scan, ep.ScanErr = scan(ctx, opts, b, addr) })
+		})
 	}
-	if opts.Target.SNI != "" && !opts.NoSNICompare && ctx.Err() == nil {
-		_, _, cerr, hs := connectAndShake(ctx, opts, addr, "")
-		if cerr == nil {
-			ep.NoSNI = hs
-		}
+	if !opts.NoExtraHandshakes && ep.Handshake.Err == nil {
+		// One handshake per key type the sender can negotiate (a server
+		// may serve an ECDSA and an RSA chain side by side), and one
+		// resuming the session of a first.
+		wg.Go(func() { ep.KeyTypes = keyTypeHandshakes(ctx, opts, b, addr) })
+		wg.Go(func() { ep.Resumption = resume(ctx, opts, b, addr) })
 	}
-	if opts.Target.Path != "" && ep.Handshake.Err == nil && ctx.Err() == nil {
-		ep.HTTP = httpRequest(ctx, opts, addr)
+	if opts.Target.SNI != "" && !opts.NoSNICompare {
+		wg.Go(func() {
+			n := connectAndShake(ctx, opts, b, addr, "", false, nil)
+			n.done()
+			if n.err == nil && n.hs != nil {
+				ep.NoSNI = n.hs
+			}
+		})
 	}
 	wg.Wait()
-	for i := 1; i < opts.Samples && ctx.Err() == nil; i++ {
+	for i := 1; i < opts.Samples && expired(ctx) == nil; i++ {
 		var s Sample
-		var hs *Handshake
-		s.ConnectStart, s.ConnectEnd, s.Err, hs = connectAndShake(ctx, opts, addr, opts.Target.SNI)
-		if hs != nil {
-			s.HandshakeStart, s.HandshakeEnd = hs.Start, hs.End
-			s.Err = hs.Err
+		r := connectAndShake(ctx, opts, b, addr, opts.Target.SNI, false, nil)
+		r.done()
+		if r.err != nil && r.err.Kind == ErrNotAttempted {
+			break // the time ran out waiting for a slot: no round was made
+		}
+		s.ConnectStart, s.ConnectEnd, s.Err = r.start, r.end, r.err
+		if r.hs != nil {
+			s.HandshakeStart, s.HandshakeEnd = r.hs.Start, r.hs.End
+			s.Err = r.hs.Err
 		}
 		ep.Samples = append(ep.Samples, s)
 	}
@@ -248,26 +320,42 @@ func probeAddress(ctx context.Context, opts Options, addr string, concurrency in
 }
 
 // Scannable reports whether enumerating could tell anything: the server
-// speaks TLS (or refuses it with an alert), rather than staying silent or
-// speaking something else.
+// speaks TLS (or refuses it with an alert), rather than staying silent,
+// answering too slowly or speaking something else.
 func (hs *Handshake) Scannable() bool {
-	if hs.Err == nil {
-		return true
-	}
-	switch hs.Err.Kind {
-	case ErrTimeout, ErrPlainHTTP, ErrNotTLS, ErrCanceled:
-		return false
-	}
-	return true
+	return hs.NotScannable() == ""
 }
 
-// scan enumerates what addr accepts.
-func scan(ctx context.Context, opts Options, addr string, concurrency int) (*tlshello.Result, *NetError) {
+// NotScannable says why there is no enumeration after this handshake, ""
+// when there is one.
+func (hs *Handshake) NotScannable() string {
+	if hs.Err == nil {
+		return ""
+	}
+	switch hs.Err.Kind {
+	case ErrTimeout:
+		if hs.BytesRead > 0 {
+			return "no enumeration: the server answers the ClientHello too slowly to enumerate"
+		}
+		return "no enumeration: the server did not answer the ClientHello"
+	case ErrPlainHTTP:
+		return "no enumeration: the server does not speak TLS on this port (it answers with plain HTTP)"
+	case ErrNotTLS:
+		return "no enumeration: the server does not speak TLS on this port"
+	case ErrCanceled:
+		return "no enumeration: the probe was interrupted"
+	}
+	return ""
+}
+
+// scan enumerates what addr accepts, drawing its connections from the
+// budget.
+func scan(ctx context.Context, opts Options, b *budget, addr string) (*tlshello.Result, *NetError) {
 	res, err := tlshello.Scan(ctx, net.JoinHostPort(addr, strconv.Itoa(opts.Target.Port)), tlshello.Options{
 		ServerName:  opts.Target.SNI,
-		Concurrency: concurrency,
+		Concurrency: opts.Concurrency,
 		Timeout:     scanConnTimeout,
-		Dial:        opts.Dial,
+		Dial:        b.dial(opts.Dial),
 	})
 	if err != nil {
 		return res, classify(ctx, err)
@@ -275,21 +363,76 @@ func scan(ctx context.Context, opts Options, addr string, concurrency int) (*tls
 	return res, nil
 }
 
+// attempt is one connect + handshake: its times, its outcome, and, when
+// asked to keep it, the connection, still open.
+type attempt struct {
+	start, end time.Time
+	err        *NetError // the TCP connect's
+	hs         *Handshake
+	// conn is the connection after a handshake that completed without a
+	// client-certificate request, when kept; nil otherwise.
+	conn *tls.Conn
+	// done closes the connection (when there is one) and gives its slot
+	// back; it must be called once.
+	done func()
+}
+
 // connectAndShake opens one TCP connection to addr and performs one TLS
-// handshake on it, sending sni (none when empty).
-func connectAndShake(ctx context.Context, opts Options, addr, sni string) (start, end time.Time, cerr *NetError, hs *Handshake) {
-	hostport := net.JoinHostPort(addr, strconv.Itoa(opts.Target.Port))
-	start = opts.Now()
-	conn, err := opts.Dial(ctx, "tcp", hostport)
-	end = opts.Now()
-	if err != nil {
-		return start, end, classify(ctx, err), nil
+// handshake on it, sending sni (none when empty). It takes its slot of the
+// budget before the connect is timed, and calls served (when set) once it
+// has it or gave up. With keep, a connection whose handshake completed
+// (and did not serve a client-certificate question) is left open for a
+// request.
+func connectAndShake(ctx context.Context, opts Options, b *budget, addr, sni string, keep bool, served func()) attempt {
+	return connectAndShakeWith(ctx, opts, b, addr, sni, keep, served, nil)
+}
+
+// connectAndShakeWith is connectAndShake with tune (when set) changing the
+// client's configuration: the handshakes per key type and the resumption.
+func connectAndShakeWith(ctx context.Context, opts Options, b *budget, addr, sni string, keep bool, served func(),
+	tune func(*tls.Config)) attempt {
+	waited, err := b.acquire(ctx)
+	if served != nil {
+		served()
 	}
-	defer conn.Close()
+	if err != nil {
+		now := opts.Now()
+		ne := classify(ctx, err)
+		switch {
+		case ne.Kind != ErrTimeout:
+		case waited:
+			ne = &NetError{Kind: ErrNotAttempted, Msg: fmt.Sprintf("no connection was attempted: the %d "+
+				"connection slots (--concurrency) were held by other connections until the time limit", cap(b.slots))}
+		default:
+			ne = &NetError{Kind: ErrNotAttempted, Msg: "no connection was attempted: the time limit was reached first"}
+		}
+		return attempt{start: now, end: now, err: ne, done: func() {}}
+	}
+	hostport := net.JoinHostPort(addr, strconv.Itoa(opts.Target.Port))
+	a := attempt{done: b.release}
+	a.start = opts.Now()
+	conn, err := opts.Dial(ctx, "tcp", hostport)
+	a.end = opts.Now()
+	if err != nil {
+		a.err = classify(ctx, err)
+		return a
+	}
 	if dl, ok := ctx.Deadline(); ok {
 		_ = conn.SetDeadline(dl)
 	}
-	return start, end, nil, handshake(ctx, opts, conn, sni)
+	var tc *tls.Conn
+	a.hs, tc = handshakeWith(ctx, opts, conn, sni, tune)
+	if keep && a.hs.Err == nil && !a.hs.ClientCertRequested {
+		a.conn = tc
+		a.done = sync.OnceFunc(func() {
+			tc.Close()
+			b.release()
+		})
+		return a
+	}
+	conn.Close()
+	a.done = sync.OnceFunc(b.release)
+	return a
 }
 
 // clientConfig is the strict sender's TLS configuration.
@@ -313,9 +456,21 @@ func clientConfig(opts Options, sni string) *tls.Config {
 	}
 }
 
-func handshake(ctx context.Context, opts Options, conn net.Conn, sni string) *Handshake {
+// handshake performs the strict handshake on conn and records it; it
+// returns the TLS connection too, for a request to follow.
+func handshake(ctx context.Context, opts Options, conn net.Conn, sni string) (*Handshake, *tls.Conn) {
+	return handshakeWith(ctx, opts, conn, sni, nil)
+}
+
+// handshakeWith is handshake with tune (when set) changing the client's
+// configuration first.
+func handshakeWith(ctx context.Context, opts Options, conn net.Conn, sni string, tune func(*tls.Config)) (*Handshake, *tls.Conn) {
 	hs := &Handshake{ServerName: sni, OfferedALPN: opts.ALPN}
+	counted := &countingConn{Conn: conn}
 	cfg := clientConfig(opts, sni)
+	if tune != nil {
+		tune(cfg)
+	}
 	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
 		// Record the certificates as soon as they arrive, so that a
 		// handshake failing later still leaves them as evidence.
@@ -330,16 +485,18 @@ func handshake(ctx context.Context, opts Options, conn net.Conn, sni string) *Ha
 		// either.
 		return &tls.Certificate{}, nil
 	}
-	tc := tls.Client(conn, cfg)
+	tc := tls.Client(counted, cfg)
 	hs.Start = opts.Now()
 	err := tc.HandshakeContext(ctx)
 	hs.End = opts.Now()
+	hs.BytesRead = counted.read()
 	cs := tc.ConnectionState()
 	if cs.Version != 0 {
 		hs.Version = cs.Version
 		hs.CipherSuite = cs.CipherSuite
 		hs.CurveID = uint16(cs.CurveID)
 		hs.ALPN = cs.NegotiatedProtocol
+		hs.Resumed = cs.DidResume
 	}
 	if len(cs.PeerCertificates) > 0 {
 		hs.Certificates = rawCerts(cs.PeerCertificates)
@@ -350,7 +507,7 @@ func handshake(ctx context.Context, opts Options, conn net.Conn, sni string) *Ha
 	} else if hs.ClientCertRequested {
 		hs.ClientCertRejected = awaitClientCertVerdict(ctx, opts, tc)
 	}
-	return hs
+	return hs, tc
 }
 
 // clientCertWait bounds the wait for a server's verdict on the (absent)
@@ -396,9 +553,14 @@ func awaitClientCertVerdict(ctx context.Context, opts Options, tc *tls.Conn) *Ne
 		case ne.Alert == 0 && strings.Contains(err.Error(), "certificate required"):
 			// The HTTP/2 client reports the alert in words only.
 			ne.Kind, ne.Alert = ErrAlert, 116
+		case strings.Contains(err.Error(), "malformed HTTP"):
+			// An answer that is not HTTP (a malformed status line) says
+			// nothing about the certificate.
+			return nil
 		}
-		// Any other failure of the first request on a connection without
-		// a client certificate is the server refusing it.
+		// An alert, a reset or a hang-up in answer to the first request
+		// on a connection without a client certificate is the server
+		// refusing it.
 		return ne
 	}
 	defer resp.Body.Close()

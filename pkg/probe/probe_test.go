@@ -4,15 +4,19 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/wacheck/wacheck/internal/conntrack"
+	"github.com/wacheck/wacheck/internal/testdns"
 	"github.com/wacheck/wacheck/internal/testpki"
 	"github.com/wacheck/wacheck/pkg/target"
 )
@@ -84,12 +88,16 @@ func TestSNIIsSentAndIPIsNot(t *testing.T) {
 		},
 	}
 	addr := testpki.StartTLS(t, cfg)
-	run(t, addr, 5*time.Second)
+	_, port, _ := net.SplitHostPort(addr)
+	named, _ := target.Parse("localhost:"+port, "")
+	// One handshake each: the strict one (NoSNICompare, NoExtraHandshakes).
+	Run(context.Background(), Options{Target: named, Timeout: 5 * time.Second, NoSNICompare: true, NoExtraHandshakes: true,
+		Pinned: map[string][]netip.Addr{net.JoinHostPort("localhost", port): {netip.MustParseAddr("127.0.0.1")}}})
 	if sni := <-got; sni != "localhost" {
 		t.Errorf("SNI = %q, want localhost", sni)
 	}
 	tg, _ := target.Parse(addr, "")
-	ev := Run(context.Background(), Options{Target: tg, Timeout: 5 * time.Second})
+	ev := Run(context.Background(), Options{Target: tg, Timeout: 5 * time.Second, NoExtraHandshakes: true})
 	if sni := <-got; sni != "" {
 		t.Errorf("SNI for an IP target = %q, want none", sni)
 	}
@@ -218,7 +226,8 @@ func TestDNSFailures(t *testing.T) {
 		{"nxdomain", fakeResolver{err: &net.DNSError{Err: "no such host", Name: "api.example.com", IsNotFound: true}}, ErrNXDomain},
 		{"timeout", fakeResolver{err: &net.DNSError{Err: "i/o timeout", IsTimeout: true}}, ErrDNSTimeout},
 		{"servfail", fakeResolver{err: &net.DNSError{Err: "server misbehaving", IsTemporary: true}}, ErrServFail},
-		{"other", fakeResolver{err: &net.DNSError{Err: "cannot unmarshal DNS message"}}, ErrDNS},
+		{"other", fakeResolver{err: &net.DNSError{Err: "no route to the DNS server"}}, ErrDNS},
+		{"garbage over TCP", fakeResolver{err: &net.DNSError{Err: "cannot unmarshal DNS message"}}, ErrDNSGarbage},
 		{"no records", fakeResolver{}, ErrNoAddress},
 		{"hangs", fakeResolver{delay: time.Hour}, ErrDNSTimeout},
 	}
@@ -265,5 +274,202 @@ func TestClientCertRefusedOverHTTP(t *testing.T) {
 	}
 	if e := hs.ClientCertRejected; e == nil || e.Kind != ErrHTTPRefused {
 		t.Errorf("rejection = %+v, want http_refused", e)
+	}
+}
+
+// manyAddresses starts a TLS server on n loopback addresses sharing one
+// port, each counted by its own gauge, and a DNS server that resolves
+// many.test to all of them.
+func manyAddresses(t *testing.T, n int) (tg target.Target, r Resolver, gauges map[string]*conntrack.Gauge) {
+	t.Helper()
+	c := testpki.NewChain(t, time.Now())
+	cfg := &tls.Config{Certificates: []tls.Certificate{c.TLSCertificate(c.Intermediate.DER)}, NextProtos: []string{"h2", "http/1.1"}}
+	ips := make([]string, n)
+	var addrs []netip.Addr
+	for i := range ips {
+		ips[i] = fmt.Sprintf("127.0.%d.%d", 10+i/200, 1+i%200)
+		addrs = append(addrs, netip.MustParseAddr(ips[i]))
+	}
+	port := testpki.FreePort(t, ips...)
+	gauges = map[string]*conntrack.Gauge{}
+	for _, ip := range ips {
+		ln, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(port)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := &conntrack.Gauge{}
+		gauges[ip] = g
+		testpki.ServeTLS(t, g.Listener(ln), cfg)
+	}
+	dns := testdns.Start(t, testdns.Zone{"many.test.": {A: addrs}})
+	tg, err := target.Parse("many.test:"+strconv.Itoa(port), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tg, dns.Resolver(), gauges
+}
+
+// TestOneConnectionBudget: --concurrency bounds the connections of the
+// whole run, across addresses, and a name with many addresses is probed in
+// full on MaxFullAddresses of them, the rest with the strict handshake.
+func TestOneConnectionBudget(t *testing.T) {
+	const n, concurrency = 40, 4
+	tg, r, gauges := manyAddresses(t, n)
+	var client conntrack.Gauge
+	ev := Run(context.Background(), Options{Target: tg, Resolver: r, Timeout: 30 * time.Second, Enumerate: true,
+		Concurrency: concurrency, Dial: client.Dial((&net.Dialer{}).DialContext)})
+	if len(ev.Endpoints) != n || ev.MaxFull != MaxFullAddresses {
+		t.Fatalf("%d endpoints, %d probed in full", len(ev.Endpoints), ev.MaxFull)
+	}
+	if got := client.Peak(); got > concurrency || got < 2 {
+		t.Errorf("at most %d connections were open at once, want 2 to %d", got, concurrency)
+	}
+	full, server := 0, 0
+	for _, ep := range ev.Endpoints {
+		g := gauges[ep.Address]
+		server += g.Total()
+		if ep.ConnectErr != nil || ep.Handshake == nil || ep.Handshake.Err != nil {
+			t.Errorf("%s: connect %v, handshake %+v", ep.Address, ep.ConnectErr, ep.Handshake)
+			continue
+		}
+		if ep.HandshakeOnly {
+			if ep.Scan != nil || ep.NoSNI != nil || g.Total() != 1 {
+				t.Errorf("%s: handshake only, yet scan %v, no-SNI %v, %d connections", ep.Address, ep.Scan != nil,
+					ep.NoSNI != nil, g.Total())
+			}
+			continue
+		}
+		full++
+		if ep.Scan == nil || ep.ScanErr != nil || g.Total() < 10 {
+			t.Errorf("%s: probed in full, yet scan %v (%v), %d connections", ep.Address, ep.Scan != nil, ep.ScanErr, g.Total())
+		}
+	}
+	if full != MaxFullAddresses {
+		t.Errorf("%d addresses probed in full, want %d", full, MaxFullAddresses)
+	}
+	if server != client.Total() {
+		t.Errorf("the servers accepted %d connections, the client opened %d", server, client.Total())
+	}
+}
+
+// TestFullAddressesCoverBothFamilies: the addresses probed in full include
+// an IPv6 one when the name has one, wherever DNS put it.
+func TestFullAddressesCoverBothFamilies(t *testing.T) {
+	var addrs []string
+	for i := range 20 {
+		addrs = append(addrs, fmt.Sprintf("192.0.2.%d", i+1))
+	}
+	addrs = append(addrs, "2001:db8::1", "2001:db8::2")
+	full := fullAddresses(addrs, 16)
+	n := 0
+	for i, f := range full {
+		if f {
+			n++
+		}
+		if want := i < 15 || i == 20; f != want {
+			t.Errorf("%s: full = %v, want %v", addrs[i], f, want)
+		}
+	}
+	if n != 16 {
+		t.Errorf("%d in full, want 16", n)
+	}
+	if got := fullAddresses(addrs[:3], 16); !got[0] || !got[1] || !got[2] {
+		t.Errorf("a short list is probed in full: %v", got)
+	}
+}
+
+// TestRequestRunsOnTheStrictHandshake: a URL target's GET goes on the
+// connection of the handshake that completed, so a server that stalls
+// other handshakes (here: those without SNI) still gets it.
+func TestRequestRunsOnTheStrictHandshake(t *testing.T) {
+	c := testpki.NewChain(t, time.Now())
+	stop := make(chan struct{})
+	cfg := &tls.Config{Certificates: []tls.Certificate{c.TLSCertificate(c.Intermediate.DER)},
+		NextProtos: []string{"h2", "http/1.1"},
+		GetConfigForClient: func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+			if hello.ServerName == "" {
+				<-stop // stalls until the test ends
+			}
+			return nil, nil
+		}}
+	addr := testpki.StartTLS(t, cfg)
+	t.Cleanup(func() { close(stop) }) // before the server's cleanup, which waits for its handshakes
+	_, port, _ := net.SplitHostPort(addr)
+	tg, _ := target.Parse("https://localhost:"+port+"/hook", "")
+	ev := Run(context.Background(), Options{Target: tg, Timeout: time.Second,
+		Pinned: map[string][]netip.Addr{"localhost:" + port: {netip.MustParseAddr("127.0.0.1")}}})
+	ep := ev.Endpoints[0]
+	if ep.HTTP == nil || ep.HTTP.Err != nil || ep.HTTP.StatusCode != 200 || ep.HTTP.Proto != "HTTP/2.0" {
+		t.Fatalf("request = %+v", ep.HTTP)
+	}
+	if ep.NoSNI != nil && ep.NoSNI.Err == nil {
+		t.Errorf("the handshake without SNI completed: %+v", ep.NoSNI)
+	}
+}
+
+// TestDripIsTooSlowNotSilent: a server that answers one byte at a time is
+// recorded as answering (BytesRead), unlike a silent one.
+func TestDripIsTooSlowNotSilent(t *testing.T) {
+	ev := run(t, testpki.StartDrip(t, 100*time.Millisecond), time.Second)
+	hs := ev.Endpoints[0].Handshake
+	if hs.Err == nil || hs.Err.Kind != ErrTimeout || hs.BytesRead < 3 {
+		t.Fatalf("handshake = %+v (%d bytes read), want a timeout after some bytes", hs.Err, hs.BytesRead)
+	}
+	if why := hs.NotScannable(); !strings.Contains(why, "too slowly") {
+		t.Errorf("no enumeration because %q", why)
+	}
+	silent := run(t, testpki.StartSilent(t), 300*time.Millisecond).Endpoints[0].Handshake
+	if silent.BytesRead != 0 || !strings.Contains(silent.NotScannable(), "did not answer") {
+		t.Errorf("silent: %d bytes, %q", silent.BytesRead, silent.NotScannable())
+	}
+}
+
+// TestGarbageDNSIsNotATimeout: a DNS server answering with bytes that are
+// not DNS is told apart from one that does not answer.
+func TestGarbageDNSIsNotATimeout(t *testing.T) {
+	dns := testdns.Start(t, testdns.Zone{"garbage.test.": {Garbage: true}, "dropped.test.": {Drop: true}})
+	for name, want := range map[string]ErrorKind{"garbage.test": ErrDNSGarbage, "dropped.test": ErrDNSTimeout} {
+		tg, _ := target.Parse(name, "")
+		ev := Run(context.Background(), Options{Target: tg, Timeout: 500 * time.Millisecond, Resolver: dns.Resolver()})
+		if ev.DNS.Err == nil || ev.DNS.Err.Kind != want {
+			t.Errorf("%s: %+v, want %s", name, ev.DNS.Err, want)
+		}
+	}
+}
+
+// TestAddressesNoSlotReachedAreNotAttempted: when tarpits hold every slot
+// until the time limit, the addresses left are recorded as not attempted,
+// not as failing, and the probe still ends on time.
+func TestAddressesNoSlotReachedAreNotAttempted(t *testing.T) {
+	ips := []string{"127.0.30.1", "127.0.30.2", "127.0.30.3", "127.0.30.4"}
+	port := testpki.FreePort(t, ips...)
+	var as []netip.Addr
+	for _, ip := range ips {
+		testpki.StartSilentOn(t, net.JoinHostPort(ip, strconv.Itoa(port)))
+		as = append(as, netip.MustParseAddr(ip))
+	}
+	dns := testdns.Start(t, testdns.Zone{"tarpit.test.": {A: as}})
+	tg, _ := target.Parse("tarpit.test:"+strconv.Itoa(port), "")
+	var client conntrack.Gauge
+	start := time.Now()
+	ev := Run(context.Background(), Options{Target: tg, Resolver: dns.Resolver(), Timeout: 500 * time.Millisecond,
+		Concurrency: 2, Samples: 3, Dial: client.Dial((&net.Dialer{}).DialContext)})
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("took %s with a 500ms timeout", took)
+	}
+	kinds := map[ErrorKind]int{}
+	for _, ep := range ev.Endpoints {
+		switch {
+		case ep.ConnectErr != nil:
+			kinds[ep.ConnectErr.Kind]++
+		case ep.Handshake != nil && ep.Handshake.Err != nil:
+			kinds[ep.Handshake.Err.Kind]++
+		}
+		if len(ep.Samples) > 0 {
+			t.Errorf("%s: %d timing rounds recorded after the time ran out", ep.Address, len(ep.Samples))
+		}
+	}
+	if kinds[ErrTimeout] != 2 || kinds[ErrNotAttempted] != 2 || client.Peak() > 2 {
+		t.Errorf("outcomes %v, %d connections at once; want 2 timeouts, 2 not attempted, at most 2", kinds, client.Peak())
 	}
 }

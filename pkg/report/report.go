@@ -55,6 +55,10 @@ type Result struct {
 	Remediation string `json:"remediation,omitempty"`
 	// Address is set when the result concerns one IP address.
 	Address string `json:"address,omitempty"`
+	// KeyType is set ("ECDSA", "RSA") when the result judges the second
+	// chain an address serves to a client offering only that key type's
+	// suites (addresses[].key_type_chains).
+	KeyType string `json:"key_type,omitempty"`
 }
 
 // Category is the part of the ID before the dot ("chain" for chain.complete).
@@ -85,7 +89,9 @@ type Report struct {
 	// Addresses holds everything each address served, in DNS order.
 	Addresses []Address `json:"addresses"`
 	// Files is the certificate files judged; null for a probe.
-	Files    *Files   `json:"files"`
+	Files *Files `json:"files"`
+	// Webhook is the webhook exchange (kind webhook); absent otherwise.
+	Webhook  *Webhook `json:"webhook,omitempty"`
 	Settings Settings `json:"settings"`
 }
 
@@ -246,6 +252,11 @@ type Address struct {
 	Error            string `json:"error,omitempty"`
 	ErrorKind        string `json:"error_kind,omitempty"`
 	HandshakeAttempt bool   `json:"handshake_attempted"`
+	// HandshakeOnly is true when the name had more addresses than are
+	// probed in full (Settings.FullAddresses) and this one got the strict
+	// handshake only: no enumeration, no handshake without SNI, no timing
+	// rounds, no request.
+	HandshakeOnly bool `json:"handshake_only,omitempty"`
 	// TimingsMS are this address's phase durations.
 	TimingsMS AddressTimings `json:"timings_ms"`
 	// Samples summarise --samples rounds per phase; null with one round.
@@ -263,6 +274,37 @@ type Address struct {
 	NoSNI *NoSNI `json:"no_sni"`
 	// HTTP is the request to a URL target's path; null when none was made.
 	HTTP *HTTP `json:"http"`
+	// KeyTypeChains are the other chains this address serves to a client
+	// offering only one key type's TLS 1.2 suites (a server with an ECDSA
+	// and an RSA certificate); absent when every such client got the
+	// strict handshake's chain.
+	KeyTypeChains []KeyTypeChain `json:"key_type_chains,omitempty"`
+	// Resumption is whether a second connection resumed the session of a
+	// first; null when not tried.
+	Resumption *Resumption `json:"resumption,omitempty"`
+}
+
+// KeyTypeChain is a chain served to a client offering only one key type's
+// suites.
+type KeyTypeChain struct {
+	// KeyType is "ECDSA" or "RSA".
+	KeyType string `json:"key_type"`
+	Cipher  string `json:"cipher"`
+	Served
+	Leaf *Leaf `json:"leaf"`
+}
+
+// Resumption is the session-resumption pair of connections.
+type Resumption struct {
+	// Version is the first handshake's TLS version.
+	Version string `json:"version,omitempty"`
+	// Ticket is true when the server issued a session ticket (TLS 1.2) or
+	// a NewSessionTicket (TLS 1.3).
+	Ticket  bool `json:"ticket"`
+	Resumed bool `json:"resumed"`
+	// TLSMS is the second (resuming) handshake's duration.
+	TLSMS *float64 `json:"tls_ms"`
+	Error string   `json:"error,omitempty"`
 }
 
 // AddressTimings are one address's phase durations in milliseconds, null
@@ -368,6 +410,24 @@ type Chain struct {
 	// ID is a short fingerprint of the whole chain, to compare addresses.
 	SHA256 []string `json:"sha256"`
 	ID     string   `json:"id"`
+	// Cut lists the bounds wacheck's work on these certificates hit: what
+	// it left unexamined. Absent when nothing was cut.
+	Cut []Cut `json:"cut,omitempty"`
+	// MessageBytes is the size of the Certificate message carrying these
+	// certificates, estimated (checks.CertMessageSize).
+	MessageBytes int `json:"message_bytes,omitempty"`
+}
+
+// Cut is a bound on wacheck's work on server input, and what it cut.
+type Cut struct {
+	// Limit names the bound: "certificates" (analysed per chain),
+	// "signature_checks" (per chain analysis), "sans" (listed per
+	// certificate) or "deadline" (the judging ran out of time).
+	Limit string `json:"limit"`
+	// Max is the bound; Total how many the server sent, when counted.
+	Max    int    `json:"max,omitempty"`
+	Total  int    `json:"total,omitempty"`
+	Detail string `json:"detail"`
 }
 
 // OCSP describes the stapled OCSP response.
@@ -406,8 +466,46 @@ type Settings struct {
 	Address string `json:"address,omitempty"`
 	// Enumerate is false when --enumerate=false skipped the enumeration.
 	Enumerate bool `json:"enumerate"`
-	// Concurrency bounds the enumeration's connections.
+	// Concurrency bounds the connections the probe has open at once,
+	// across every address and phase.
 	Concurrency int `json:"concurrency"`
+	// RootsSkipped counts the damaged certificates of the OS root files
+	// left out of the pool (--trust system).
+	RootsSkipped int `json:"roots_skipped,omitempty"`
+	// FullAddresses is how many addresses were probed in full when the
+	// name had more (the rest got the strict handshake only); 0 when every
+	// address was.
+	FullAddresses int `json:"full_addresses,omitempty"`
+	// Thresholds are the limits the timing and expiry checks judged by;
+	// null when the command set none (a report from elsewhere).
+	Thresholds *Thresholds `json:"thresholds,omitempty"`
+	// Resolve are the --resolve pins as given (HOST:PORT:ADDR[,ADDR...]).
+	Resolve []string `json:"resolve,omitempty"`
+	// SNI is the --sni given, "" when the server name came from the target.
+	SNI string `json:"sni,omitempty"`
+	// Trust is the --trust store (mozilla or system), or "file" for
+	// --ca-file; RootsBundle the version of the bundled Mozilla roots;
+	// RootsCount how many roots the pool held.
+	Trust       string `json:"trust,omitempty"`
+	RootsBundle string `json:"roots_bundle,omitempty"`
+	RootsCount  int    `json:"roots_count,omitempty"`
+	// Sender is the --sender profile's key.
+	Sender string `json:"sender,omitempty"`
+	// ToolVersion, GoVersion and OS (GOOS/GOARCH) name the build that
+	// judged, for a verdict that differs between machines.
+	ToolVersion string `json:"tool_version,omitempty"`
+	GoVersion   string `json:"go_version,omitempty"`
+	OS          string `json:"os,omitempty"`
+}
+
+// Thresholds are the judging limits of a run, in milliseconds and days.
+type Thresholds struct {
+	DNSWarnMS       float64 `json:"dns_warn_ms"`
+	DNSFailMS       float64 `json:"dns_fail_ms"`
+	ConnectWarnMS   float64 `json:"connect_warn_ms"`
+	HandshakeWarnMS float64 `json:"handshake_warn_ms"`
+	HandshakeFailMS float64 `json:"handshake_fail_ms"`
+	ExpiryWarnDays  float64 `json:"expiry_warn_days"`
 }
 
 // Add appends results and keeps the summary and overall status in step.
@@ -466,4 +564,101 @@ func plural(n int, word string) string {
 		return "1 " + word
 	}
 	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// Webhook is the webhook exchange of wacheck webhook: every request sent to
+// the callback URL and what came back. No secret is in it: the verify
+// token is REDACTED, a signature is described, not given.
+type Webhook struct {
+	// URL is the callback URL, without its query.
+	URL string `json:"url"`
+	// Address is the IP address the requests went to, "" when none was sent.
+	Address string `json:"address"`
+	// VerifyToken is "given" (by file or environment) or "random" (none
+	// was given and a random one was sent).
+	VerifyToken string `json:"verify_token"`
+	// Deliver is true when the signed deliveries were asked for
+	// (--deliver); Deliveries is --deliveries.
+	Deliver    bool `json:"deliver"`
+	Deliveries int  `json:"deliveries"`
+	// Challenge is the verification request's challenge.
+	Challenge string `json:"challenge"`
+	// DeadlineMS bounds each request: the sender's response deadline.
+	DeadlineMS float64 `json:"deadline_ms"`
+	// Dropped are verification parameters taken out of the URL given
+	// (wacheck sends its own).
+	Dropped []string `json:"dropped_params"`
+	// Error says why no request, or not every request, was sent.
+	Error string `json:"error,omitempty"`
+	// Requests in the order they were made.
+	Requests []WebhookRequest `json:"requests"`
+	// Latency summarises the timed deliveries; null when none was made.
+	Latency *WebhookLatency `json:"latency"`
+}
+
+// WebhookRequest is one request of the exchange and its answer.
+type WebhookRequest struct {
+	// Role is verify, verify_wrong_token, verify_php_names, delivery,
+	// forged_signature, unsigned, non_ascii, large or latency.
+	Role   string `json:"role"`
+	Method string `json:"method"`
+	// Path is the path and query sent, the verify token REDACTED.
+	Path string `json:"path"`
+	// Headers are those sent besides Host; a signature is described.
+	Headers   []Header `json:"headers"`
+	BodyBytes int      `json:"body_bytes"`
+	// Concurrent is true for a timed delivery sent in a burst.
+	Concurrent bool `json:"concurrent"`
+	// Status is the answer's status code, 0 when none came.
+	Status int    `json:"status"`
+	Proto  string `json:"proto,omitempty"`
+	// TTFBMS is the time from the request to the answer's first byte.
+	TTFBMS *float64 `json:"ttfb_ms"`
+	// Location is a redirect's target, escaped.
+	Location    string `json:"location,omitempty"`
+	ContentType string `json:"content_type,omitempty"`
+	// BodyExcerpt is the first 256 bytes of the answer's body, escaped
+	// (\n, \u00e4, \xff); BodyLength the bytes read, at most 65536,
+	// BodyTruncated true when there were more.
+	BodyExcerpt   string `json:"body_excerpt"`
+	BodyLength    int    `json:"body_length"`
+	BodyTruncated bool   `json:"body_truncated"`
+	Error         string `json:"error,omitempty"`
+	ErrorKind     string `json:"error_kind,omitempty"`
+}
+
+// Header is one HTTP header.
+type Header struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// WebhookLatency summarises the timed deliveries, in milliseconds.
+type WebhookLatency struct {
+	N          int `json:"n"`
+	Sequential int `json:"sequential"`
+	Concurrent int `json:"concurrent"`
+	// Failed got no 2xx answer in time; the figures below are of the others.
+	Failed   int     `json:"failed"`
+	MinMS    float64 `json:"min_ms"`
+	MedianMS float64 `json:"median_ms"`
+	P95MS    float64 `json:"p95_ms"`
+	P99MS    float64 `json:"p99_ms"`
+	MaxMS    float64 `json:"max_ms"`
+	// Buckets count the answers by time to first byte: at most LeMS (and
+	// more than the previous bucket's); LeMS null is "longer".
+	Buckets []LatencyBucket `json:"buckets"`
+	// GuidanceMedianMS and GuidanceSlowMS / GuidanceSlowShare are what the
+	// timings were judged against (0 when the sender gives none), after
+	// GuidanceSource.
+	GuidanceMedianMS  float64 `json:"guidance_median_ms"`
+	GuidanceSlowMS    float64 `json:"guidance_slow_ms"`
+	GuidanceSlowShare float64 `json:"guidance_slow_share"`
+	GuidanceSource    string  `json:"guidance_source"`
+}
+
+// LatencyBucket is one bar of the distribution.
+type LatencyBucket struct {
+	LeMS  *float64 `json:"le_ms"`
+	Count int      `json:"count"`
 }

@@ -10,13 +10,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/http"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/wacheck/wacheck/internal/readfile"
 )
 
 // Limits on what the files adapter reads: certificate, key and staple files
@@ -413,71 +413,25 @@ func ReadStaple(path string) ([]byte, error) {
 	return data, nil
 }
 
-// readFile reads a regular file of at most MaxFileSize bytes; what names
-// what it should hold, for the messages.
+// readFile reads a regular file of at most MaxFileSize bytes (package
+// readfile); what names what it should hold, for the messages.
 func readFile(path, what, hint string) ([]byte, error) {
 	bad := func(format string, a ...any) error {
 		return &FileError{Path: path, Err: fmt.Errorf(format, a...), Hint: hint}
 	}
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, &FileError{Path: path, Err: statWords(err), Hint: hint}
-	}
-	if err := regular(st); err != nil {
-		return nil, bad("%v, not a %s file", err, what)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, &FileError{Path: path, Err: statWords(err), Hint: hint}
-	}
-	defer f.Close()
-	// The file may have changed since the Stat: check what was opened.
-	if st, err = f.Stat(); err != nil || regular(st) != nil {
-		return nil, bad("not a regular file")
-	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	data, err := readfile.Regular(path, MaxFileSize)
+	var nr *readfile.NotRegularError
 	switch {
-	case err != nil:
-		return nil, &FileError{Path: path, Err: statWords(err), Hint: hint}
-	case len(data) > MaxFileSize:
+	case errors.As(err, &nr):
+		return nil, bad("%v, not a %s file", nr, what)
+	case errors.Is(err, readfile.ErrTooLarge):
 		return nil, bad("larger than %d KiB: not a %s file", MaxFileSize>>10, what)
+	case err != nil:
+		return nil, &FileError{Path: path, Err: readfile.Words(err), Hint: hint}
 	case len(bytes.TrimSpace(data)) == 0:
 		return nil, bad("the file is empty")
 	}
 	return data, nil
-}
-
-func regular(st fs.FileInfo) error {
-	m := st.Mode()
-	switch {
-	case m.IsRegular():
-		return nil
-	case m.IsDir():
-		return errors.New("a directory")
-	case m&fs.ModeNamedPipe != 0:
-		return errors.New("a named pipe")
-	case m&fs.ModeSocket != 0:
-		return errors.New("a socket")
-	case m&fs.ModeDevice != 0:
-		return errors.New("a device")
-	}
-	return errors.New("not a regular file")
-}
-
-// statWords is an open or read error without the path (the message names
-// it once), keeping the error kind for errors.Is.
-func statWords(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		err = pe.Err
-	}
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("no such file: %w", fs.ErrNotExist)
-	case errors.Is(err, fs.ErrPermission):
-		return fmt.Errorf("permission denied: %w", fs.ErrPermission)
-	}
-	return err
 }
 
 // FetchClient is the HTTP client --fetch-intermediates uses: plain http

@@ -1,6 +1,11 @@
 package subject
 
-import "github.com/wacheck/wacheck/pkg/probe"
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/wacheck/wacheck/pkg/probe"
+)
 
 // FromProbe makes the subjects of one probe: a Set for the name (DNS and
 // the comparison of addresses), then one Set per address probed, in DNS
@@ -25,7 +30,51 @@ func FromProbe(ev *probe.Evidence) []*Set {
 	for i := range ev.Endpoints {
 		sets = append(sets, fromEndpoint(ev, &ev.Endpoints[i]))
 	}
+	// The chains an address serves to a client offering another key type
+	// come last, one Set each: the chain checks judge them as they judge
+	// the strict handshake's.
+	for i := range ev.Endpoints {
+		kts := KeyTypeSets(ev, &ev.Endpoints[i])
+		for _, k := range kts {
+			if strict := sets[i+1].Chain; strict != nil {
+				strict.Alongside = append(strict.Alongside, k.Chain.KeyType)
+			}
+		}
+		sets = append(sets, kts...)
+	}
 	return sets
+}
+
+// KeyTypeSets makes one Set (a chain and its staple) per chain ep served
+// to a handshake offering one key type's suites only, when that chain
+// differs from the strict handshake's.
+func KeyTypeSets(ev *probe.Evidence, ep *probe.Endpoint) []*Set {
+	if ep.Handshake == nil || ep.Handshake.Err != nil {
+		return nil
+	}
+	var out []*Set
+	for _, kt := range ep.KeyTypes {
+		hs := kt.Handshake
+		if hs == nil || hs.Err != nil || len(hs.Certificates) == 0 || sameCerts(hs.Certificates, ep.Handshake.Certificates) {
+			continue
+		}
+		out = append(out, &Set{Address: ep.Address,
+			Chain:  &Chain{Certs: hs.Certificates, Name: ev.Target.VerifyName(), Source: "handshake", KeyType: kt.KeyType, CipherSuite: hs.CipherSuite},
+			Staple: &Staple{Raw: hs.OCSPStaple}})
+	}
+	return out
+}
+
+func sameCerts(a, b [][]byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !bytes.Equal(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 func fromEndpoint(ev *probe.Evidence, ep *probe.Endpoint) *Set {
@@ -39,7 +88,18 @@ func fromEndpoint(ev *probe.Evidence, ep *probe.Endpoint) *Set {
 		s.miss(KindHandshake, "no TLS handshake: the TCP connection failed")
 	} else {
 		s.Handshake = &Handshake{Handshake: hs, Address: ep.Address, Port: t.Port, NoSNI: ep.NoSNI,
-			Samples: ep.Samples, Accepted: ep.Scan, Timeout: ev.Timeout}
+			Samples: ep.Samples, Accepted: ep.Scan, Timeout: ev.Timeout, Resumption: ep.Resumption}
+		switch {
+		case ep.Resumption != nil:
+		case hs.Err != nil:
+			s.Handshake.NoResumption = "no resumption to try: the strict handshake did not complete"
+		case ep.HandshakeOnly:
+			s.Handshake.NoResumption = handshakeOnlyWhy(ev)
+		case hs.ClientCertRequested:
+			s.Handshake.NoResumption = "resumption not tried: the server asks for a client certificate"
+		default:
+			s.Handshake.NoResumption = "resumption not tried"
+		}
 	}
 
 	switch {
@@ -65,8 +125,10 @@ func fromEndpoint(ev *probe.Evidence, ep *probe.Endpoint) *Set {
 		s.Scan = &Scan{Result: ep.Scan, Err: ep.ScanErr}
 	case ep.ConnectErr != nil:
 		s.miss(KindScan, "no TCP connection")
+	case ep.HandshakeOnly:
+		s.miss(KindScan, handshakeOnlyWhy(ev))
 	case hs != nil && !hs.Scannable():
-		s.miss(KindScan, "no enumeration: the server does not speak TLS on this port")
+		s.miss(KindScan, hs.NotScannable())
 	default:
 		s.miss(KindScan, "protocols and ciphers were not enumerated (--enumerate=false)")
 	}
@@ -78,10 +140,18 @@ func fromEndpoint(ev *probe.Evidence, ep *probe.Endpoint) *Set {
 		s.HTTP = &HTTP{HTTPExchange: ep.HTTP}
 	case ep.ConnectErr != nil:
 		s.miss(KindHTTP, "no request was made: the TCP connection failed")
+	case ep.HandshakeOnly:
+		s.miss(KindHTTP, handshakeOnlyWhy(ev))
 	default:
 		s.miss(KindHTTP, "no request was made: the TLS handshake did not complete")
 	}
 	return s
+}
+
+// handshakeOnlyWhy says why an address got the strict handshake only.
+func handshakeOnlyWhy(ev *probe.Evidence) string {
+	return fmt.Sprintf("not probed in full: the name has %d addresses and only %d are (the others get the "+
+		"strict handshake only, so that the probe stays within one connection budget)", len(ev.Endpoints), ev.MaxFull)
 }
 
 // DNSFailureWords says why a name has no address, in a user's words.
@@ -96,6 +166,8 @@ func DNSFailureWords(d probe.DNS) string {
 		return "the name exists but has no A or AAAA records"
 	case probe.ErrDNSTimeout:
 		return "the DNS resolver did not answer in time"
+	case probe.ErrDNSGarbage:
+		return d.Err.Msg
 	case probe.ErrServFail:
 		return "the DNS server answered SERVFAIL: it could not resolve the name (often a broken delegation or DNSSEC failure)"
 	case probe.ErrCanceled:

@@ -33,6 +33,7 @@ const (
 	KindScan      Kind = "scan"      // the enumeration of versions and suites
 	KindHTTP      Kind = "http"      // one HTTP exchange
 	KindKey       Kind = "key"       // a private key said to belong to the leaf
+	KindWebhook   Kind = "webhook"   // the webhook exchange: verification and deliveries
 )
 
 // Set is the subjects of one source: the name, one address, or a set of
@@ -54,6 +55,7 @@ type Set struct {
 	Scan      *Scan
 	HTTP      *HTTP
 	Key       *Key
+	Webhook   *Webhook
 
 	// Missing says why a subject the source deals in is absent.
 	Missing map[Kind]string
@@ -82,6 +84,8 @@ func (s *Set) Has(k Kind) bool {
 		return s.HTTP != nil
 	case KindKey:
 		return s.Key != nil
+	case KindWebhook:
+		return s.Webhook != nil
 	}
 	return false
 }
@@ -160,6 +164,10 @@ type Handshake struct {
 	// accept when the handshake fails; nil when it did not run.
 	Accepted *tlshello.Result
 	Timeout  time.Duration
+	// Resumption is the session-resumption pair of connections; nil with
+	// NoResumption saying why when none was made.
+	Resumption   *probe.Resumption
+	NoResumption string
 }
 
 // Chain is a certificate chain as served (or as given in files), leaf first.
@@ -172,6 +180,17 @@ type Chain struct {
 	Source string
 	// Files are the files the certificates came from (Source "files").
 	Files []string
+	// KeyType is "ECDSA" or "RSA" for a second chain the same address
+	// serves to a client that offers only that key type's suites (a
+	// server with two certificates), "" for the chain of the strict
+	// handshake or of files.
+	KeyType string
+	// CipherSuite is the suite the KeyType handshake negotiated.
+	CipherSuite uint16
+	// Alongside names the key types of the other chains the address
+	// serves (their Sets have KeyType set), on the strict handshake's
+	// chain; nil when it serves one chain.
+	Alongside []string
 }
 
 // Staple is the OCSP response stapled (or given), Raw nil when none was.

@@ -31,7 +31,26 @@ type Config struct {
 }
 
 // Probe probes the target as the profile's client and judges what it saw.
+// It returns nil only when ctx ended (the run was interrupted) while the
+// judging was still going after JudgeGrace.
 func Probe(ctx context.Context, cfg Config) *report.Report {
+	cfg = cfg.withDefaults()
+	start := time.Now() // the wall clock: the judging ends by the same --timeout
+	ev := probe.Run(ctx, cfg.Probe)
+	return Judge(ctx, func() *report.Report {
+		return assemble.Probe(ev, checks.Context{
+			Profile:    cfg.Profile,
+			Roots:      cfg.Roots,
+			Thresholds: cfg.Thresholds,
+			Now:        ev.StartedAt,
+			Deadline:   start.Add(ev.Timeout),
+		})
+	})
+}
+
+// withDefaults fills in what cfg leaves out, and the probe's clock and
+// client from it.
+func (cfg Config) withDefaults() Config {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -46,11 +65,31 @@ func Probe(ctx context.Context, cfg Config) *report.Report {
 	}
 	cfg.Probe.Now = cfg.Now
 	cfg.Probe.Client = probe.ClientFromProfile(cfg.Profile)
-	ev := probe.Run(ctx, cfg.Probe)
-	return assemble.Probe(ev, checks.Context{
-		Profile:    cfg.Profile,
-		Roots:      cfg.Roots,
-		Thresholds: cfg.Thresholds,
-		Now:        ev.StartedAt,
-	})
+	return cfg
+}
+
+// JudgeGrace is how long Judge waits for the judging to finish once ctx has
+// ended (Ctrl-C): the checks bound their own work, so it normally has.
+const JudgeGrace = 700 * time.Millisecond
+
+// Judge runs judge (the checks and the report built on them) and returns
+// its report. When ctx ends first (the run was interrupted) it waits at most
+// JudgeGrace more and then returns nil: the judging goes on in the
+// background, but the caller is free to stop at once.
+func Judge(ctx context.Context, judge func() *report.Report) *report.Report {
+	done := make(chan *report.Report, 1)
+	go func() { done <- judge() }()
+	select {
+	case r := <-done:
+		return r
+	case <-ctx.Done():
+	}
+	t := time.NewTimer(JudgeGrace)
+	defer t.Stop()
+	select {
+	case r := <-done:
+		return r
+	case <-t.C:
+		return nil
+	}
 }
