@@ -157,11 +157,12 @@ func TestManyAddressesOneBudget(t *testing.T) {
 		"--concurrency", strconv.Itoa(concurrency), "--timeout", "30s"}
 	res := runBinary(t, append(args, "--format", "json")...)
 	// The servers see a connection the client has just closed until their
-	// goroutine reads its end, which may come after the accept of the
-	// connection that took its slot: at most one more per slot. (The
-	// client's own count, exact, is pkg/probe's TestOneConnectionBudget.)
-	// Without one budget the 40 strict handshakes alone would be 40.
-	if got := all.Peak(); got > 2*concurrency {
+	// goroutine reads its end, which may come after the accepts of the
+	// connections that took its slot: the short resumption and key-type
+	// connections make that lag reach two more per slot. (The client's own
+	// count, exact, is pkg/probe's TestOneConnectionBudget.) Without one
+	// budget the 40 strict handshakes alone would be 40.
+	if got := all.Peak(); got > 3*concurrency {
 		t.Errorf("the servers saw %d connections at once with --concurrency %d", got, concurrency)
 	}
 	var r struct {
