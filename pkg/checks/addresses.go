@@ -158,13 +158,5 @@ func addressesAgree(cx *Context, s *State) verdict {
 }
 
 func sameChain(a, b [][]byte) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if !bytes.Equal(a[i], b[i]) {
-			return false
-		}
-	}
-	return true
+	return slices.EqualFunc(a, b, bytes.Equal)
 }

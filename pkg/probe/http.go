@@ -39,19 +39,7 @@ func httpRequest(ctx context.Context, opts Options, b *budget, addr string) *HTT
 // requestOn sends the GET for the target's path on tc, the connection of
 // the strict handshake, which then ends.
 func requestOn(ctx context.Context, opts Options, tc *tls.Conn) *HTTPExchange {
-	used := false
-	return roundTrip(ctx, opts, &http.Transport{
-		DialTLSContext: func(context.Context, string, string) (net.Conn, error) {
-			if used {
-				return nil, errors.New("one connection only")
-			}
-			used = true
-			return tc, nil
-		},
-		ForceAttemptHTTP2: true,
-		DisableKeepAlives: true,
-		Proxy:             nil,
-	})
+	return roundTrip(ctx, opts, oneConnTransport(tc))
 }
 
 // roundTrip sends one GET for the target's path through tr and records it.
@@ -94,4 +82,21 @@ func newGet(ctx context.Context, t target.Target, path string) (*http.Request, e
 	}
 	req.Header.Set("User-Agent", userAgent)
 	return req, nil
+}
+
+// oneConnTransport is an HTTP transport that sends its one request over tc,
+// an established TLS connection (HTTP/2 when ALPN chose it), and no other.
+func oneConnTransport(tc *tls.Conn) *http.Transport {
+	used := false
+	return &http.Transport{
+		DialTLSContext: func(context.Context, string, string) (net.Conn, error) {
+			if used {
+				return nil, errors.New("one connection only")
+			}
+			used = true
+			return tc, nil
+		},
+		ForceAttemptHTTP2: true,
+		DisableKeepAlives: true,
+	}
 }

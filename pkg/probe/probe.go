@@ -527,18 +527,7 @@ func awaitClientCertVerdict(ctx context.Context, opts Options, tc *tls.Conn) *Ne
 	if dl, ok := ctx.Deadline(); ok {
 		_ = tc.SetDeadline(dl)
 	}
-	used := false
-	tr := &http.Transport{
-		DialTLSContext: func(context.Context, string, string) (net.Conn, error) {
-			if used {
-				return nil, errors.New("one connection only")
-			}
-			used = true
-			return tc, nil
-		},
-		ForceAttemptHTTP2: true,
-		DisableKeepAlives: true,
-	}
+	tr := oneConnTransport(tc)
 	defer tr.CloseIdleConnections()
 	req, err := newGet(ctx, opts.Target, "/")
 	if err != nil {

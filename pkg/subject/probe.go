@@ -3,6 +3,7 @@ package subject
 import (
 	"bytes"
 	"fmt"
+	"slices"
 
 	"github.com/wacheck/wacheck/pkg/probe"
 )
@@ -66,15 +67,7 @@ func KeyTypeSets(ev *probe.Evidence, ep *probe.Endpoint) []*Set {
 }
 
 func sameCerts(a, b [][]byte) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if !bytes.Equal(a[i], b[i]) {
-			return false
-		}
-	}
-	return true
+	return slices.EqualFunc(a, b, bytes.Equal)
 }
 
 func fromEndpoint(ev *probe.Evidence, ep *probe.Endpoint) *Set {
