@@ -3,10 +3,12 @@
 // network or the host's resolver.
 //
 // The server answers A and AAAA queries from a Zone, over UDP and TCP on the
-// same port. Each name can be made to fail (SERVFAIL, NXDOMAIN), to answer
-// late, never to answer, or to answer UDP queries truncated so that clients
-// retry over TCP. Names not in the zone answer NXDOMAIN; names in the zone
-// with no records of the queried type answer NOERROR with no answers.
+// same port. Each name can be made to fail (SERVFAIL, NXDOMAIN, REFUSED), to
+// answer late (AAAA later than A, if asked), never to answer, or to answer
+// UDP queries truncated so that clients retry over TCP. A name can be an
+// alias (CNAME) of another, and its records can carry their own TTL. Names
+// not in the zone answer NXDOMAIN; names in the zone with no records of the
+// queried type answer NOERROR with no answers.
 //
 // The server listens on 127.0.0.1 only, bounds each TCP connection with a
 // deadline, ignores malformed queries, and is shut down by tb.Cleanup, which
@@ -55,6 +57,8 @@ type Record struct {
 	Rcode dnsmessage.RCode
 	// Delay is how long the server waits before answering.
 	Delay time.Duration
+	// DelayAAAA is added to Delay for AAAA queries only.
+	DelayAAAA time.Duration
 	// Drop makes the server never answer, so that clients time out.
 	Drop bool
 	// Truncate makes UDP answers carry no records and the TC bit, so that
@@ -64,6 +68,14 @@ type Record struct {
 	// message (too short for a header), over UDP and, length-prefixed,
 	// over TCP: a middlebox or a broken server on the DNS port.
 	Garbage bool
+	// CNAME, when set, makes the name an alias of this one: the answer
+	// holds the CNAME record, then follows the chain through the zone (at
+	// most maxChase names, stopping at a loop or a name outside the zone)
+	// and ends with the last name's records of the queried type. A, AAAA
+	// and Rcode are then ignored for this name.
+	CNAME string
+	// TTL is the records' time to live in seconds; 0 means 60.
+	TTL uint32
 }
 
 // Server is a running DNS server. Its methods are safe for concurrent use.
@@ -161,6 +173,12 @@ func copyZone(zone Zone) (Zone, error) {
 		for _, a := range rec.AAAA {
 			if !a.Is6() {
 				return nil, fmt.Errorf("zone name %q: AAAA record %v is not an IPv6 address", name, a)
+			}
+		}
+		if rec.CNAME != "" {
+			rec.CNAME = strings.ToLower(rec.CNAME)
+			if !strings.HasSuffix(rec.CNAME, ".") {
+				rec.CNAME += "."
 			}
 		}
 		rec.A = slices.Clone(rec.A)
