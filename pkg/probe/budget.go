@@ -35,9 +35,29 @@ type budget struct {
 	firstDone    chan struct{}
 }
 
-// newBudget is a budget of n slots for a probe of addresses addresses.
-func newBudget(n, addresses int) *budget {
-	b := &budget{slots: make(chan struct{}, max(1, n)), enumeration: make(chan struct{}, 1),
+// Budget is a connection budget several probes share (Options.Budget):
+// the connections of all of them together never exceed its size, as one
+// probe's never exceed Options.Concurrency. A Budget is safe for
+// concurrent use by any number of probes.
+type Budget struct {
+	slots chan struct{}
+}
+
+// NewBudget is a shared budget of n connections (at least 1).
+func NewBudget(n int) *Budget {
+	return &Budget{slots: make(chan struct{}, max(1, n))}
+}
+
+// InUse is the number of connections holding a slot now.
+func (s *Budget) InUse() int { return len(s.slots) }
+
+// newBudget is a budget of n slots for a probe of addresses addresses; its
+// slots are shared's when shared is not nil (n is then unused).
+func newBudget(n, addresses int, shared *Budget) *budget {
+	if shared == nil {
+		shared = NewBudget(n)
+	}
+	b := &budget{slots: shared.slots, enumeration: make(chan struct{}, 1),
 		firstWaiting: addresses, firstDone: make(chan struct{})}
 	if addresses <= 0 {
 		close(b.firstDone)
@@ -138,26 +158,4 @@ func (c *slotConn) Close() error {
 	err := c.Conn.Close()
 	c.release()
 	return err
-}
-
-// countingConn counts the bytes read from a connection, so that a server
-// that answers too slowly is told apart from one that does not answer.
-type countingConn struct {
-	net.Conn
-	mu sync.Mutex
-	n  int
-}
-
-func (c *countingConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
-	c.mu.Lock()
-	c.n += n
-	c.mu.Unlock()
-	return n, err
-}
-
-func (c *countingConn) read() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.n
 }
