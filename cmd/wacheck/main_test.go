@@ -225,7 +225,7 @@ func TestScenarios(t *testing.T) {
 			"cert.expiry": "fail", "chain.complete": "pass"}},
 		{"not yet valid", serve(t, leafWith(c.Intermediate, testpki.LeafOptions{NotBefore: now.Add(24 * time.Hour), NotAfter: now.Add(90 * 24 * time.Hour)}).TLSCertificate(c.Intermediate.DER)), root, nil, 1, map[string]string{
 			"cert.validity": "fail"}},
-		{"expiring soon", serve(t, leafWith(c.Intermediate, testpki.LeafOptions{NotAfter: now.Add(10 * 24 * time.Hour)}).TLSCertificate(c.Intermediate.DER)), root, nil, 1, map[string]string{
+		{"expiring soon", serve(t, leafWith(c.Intermediate, testpki.LeafOptions{NotBefore: now.AddDate(0, 0, -80), NotAfter: now.Add(10 * 24 * time.Hour)}).TLSCertificate(c.Intermediate.DER)), root, nil, 1, map[string]string{
 			"cert.expiry": "warn"}},
 		{"wrong name", serve(t, leafWith(c.Intermediate, testpki.LeafOptions{DNSNames: []string{"other.example"}}).TLSCertificate(c.Intermediate.DER)), root, nil, 1, map[string]string{
 			"cert.hostname": "fail"}},

@@ -23,6 +23,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/binary"
 	"encoding/pem"
 	"fmt"
 	"math/big"
@@ -264,6 +265,9 @@ type LeafOptions struct {
 	// SCTs embeds a (made-up) list of Certificate Transparency timestamps,
 	// as every publicly trusted CA's certificates carry.
 	SCTs bool
+	// SCTTime is the timestamp of that SCT (with SCTs); zero gives a fixed
+	// made-up one in May 2024.
+	SCTTime time.Time
 }
 
 // Leaf returns an end-entity certificate issued by ca.
@@ -299,12 +303,16 @@ var oidSCTList = []int{1, 3, 6, 1, 4, 1, 11129, 2, 4, 2}
 
 // fakeSCTList is an OCTET STRING holding a SignedCertificateTimestampList
 // with one well-formed but made-up v1 SCT (log ID and signature are zeros).
-func fakeSCTList() []byte {
-	sct := []byte{0}                             // version v1
-	sct = append(sct, make([]byte, 32)...)       // log ID
-	sct = append(sct, 0, 0, 1, 0x8f, 0, 0, 0, 0) // timestamp
-	sct = append(sct, 0, 0)                      // no extensions
-	sct = append(sct, 4, 3, 0, 2, 0x30, 0)       // SHA-256/ECDSA, a 2-byte signature
+func fakeSCTList(at time.Time) []byte {
+	sct := []byte{0}                       // version v1
+	sct = append(sct, make([]byte, 32)...) // log ID
+	if at.IsZero() {
+		sct = append(sct, 0, 0, 1, 0x8f, 0, 0, 0, 0) // timestamp
+	} else {
+		sct = binary.BigEndian.AppendUint64(sct, uint64(at.UnixMilli()))
+	}
+	sct = append(sct, 0, 0)                // no extensions
+	sct = append(sct, 4, 3, 0, 2, 0x30, 0) // SHA-256/ECDSA, a 2-byte signature
 	list := append([]byte{byte(len(sct) >> 8), byte(len(sct))}, sct...)
 	list = append([]byte{byte(len(list) >> 8), byte(len(list))}, list...)
 	return append([]byte{0x04, byte(len(list))}, list...)
@@ -353,7 +361,7 @@ func leafTemplate(opts LeafOptions, key crypto.Signer) *x509.Certificate {
 		})
 	}
 	if opts.SCTs {
-		tmpl.ExtraExtensions = append(tmpl.ExtraExtensions, pkix.Extension{Id: oidSCTList, Value: fakeSCTList()})
+		tmpl.ExtraExtensions = append(tmpl.ExtraExtensions, pkix.Extension{Id: oidSCTList, Value: fakeSCTList(opts.SCTTime)})
 	}
 	return tmpl
 }

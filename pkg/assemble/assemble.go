@@ -48,6 +48,18 @@ func probeReport(ev *probe.Evidence, sets []*subject.Set, c checks.Context) *rep
 	if !ev.DNS.Start.IsZero() && !ev.DNS.End.IsZero() {
 		r.DNS.DurationMS = ptr(msf(ev.DNS.End.Sub(ev.DNS.Start)))
 	}
+	r.DNS.CNAMEChain = ev.DNS.CNAMEs
+	if ev.DNS.MinTTL != nil {
+		r.DNS.MinTTL = ptr(int(*ev.DNS.MinTTL))
+	}
+	for _, q := range ev.DNS.Queries {
+		rq := report.DNSQuery{Type: q.Type, DurationMS: msf(q.End.Sub(q.Start)), Rcode: q.Rcode, TCP: q.Truncated,
+			Addresses: nonNil(q.Addresses)}
+		if q.Err != nil {
+			rq.Error = string(q.Err.Kind) + ": " + q.Err.Msg
+		}
+		r.DNS.Queries = append(r.DNS.Queries, rq)
+	}
 	if ev.DNS.Err != nil {
 		r.DNS.Error = string(ev.DNS.Err.Kind) + ": " + ev.DNS.Err.Msg
 	}
@@ -147,6 +159,11 @@ func address(ep *probe.Endpoint, a *checks.Analysis, c checks.Context) report.Ad
 				ALPN:        hs.ALPN,
 				OfferedALPN: nonNil(hs.OfferedALPN),
 				SNI:         hs.ServerName,
+				HelloRetry:  hs.HelloRetry,
+				FlightBytes: hs.FlightBytes,
+			}
+			if hs.HelloRetry && hs.HelloRetryGroup != 0 {
+				out.TLS.HelloRetryGroup = tlsnames.Group(hs.HelloRetryGroup)
 			}
 		}
 		out.ClientAuth = &report.ClientAuth{Requested: hs.ClientCertRequested,

@@ -380,7 +380,7 @@ func (a *chainAnalysis) offPathWords(c served, cx *Context) string {
 			c.cert.NotAfter.UTC().Format(time.DateOnly)))
 	case cx.Now.Before(c.cert.NotBefore):
 		what = join(what, "not valid before "+c.cert.NotBefore.UTC().Format(time.DateOnly))
-	case left <= cx.Thresholds.ExpiryWarn:
+	case left <= expiryWarnWithin(cx, c.cert):
 		what = join(what, fmt.Sprintf("expires on %s", c.cert.NotAfter.UTC().Format(time.DateOnly)))
 	}
 	if what == "" {
@@ -436,7 +436,7 @@ func certExpiry(cx *Context, s *State) verdict {
 		case left < 0:
 			expired = append(expired, fmt.Sprintf("%s expired on %s, %d days ago", label,
 				c.cert.NotAfter.UTC().Format(time.DateOnly), days(-left)))
-		case left <= cx.Thresholds.ExpiryWarn:
+		case left <= expiryWarnWithin(cx, c.cert):
 			soon = append(soon, fmt.Sprintf("%s expires on %s, in %d days", label,
 				c.cert.NotAfter.UTC().Format(time.DateOnly), days(left)))
 		}
@@ -444,10 +444,10 @@ func certExpiry(cx *Context, s *State) verdict {
 	renew := "Renew the certificate and reload the server: `certbot renew` then `systemctl reload nginx`; " +
 		"automate renewal (certbot's timer) so it happens 30 days before expiry"
 	for _, c := range judged(s) {
-		if c.index > 0 && c.cert.NotAfter.Before(cx.Now.Add(cx.Thresholds.ExpiryWarn)) {
+		if c.index > 0 && c.cert.NotAfter.Before(cx.Now.Add(expiryWarnWithin(cx, c.cert))) {
 			renew = "Serve the current intermediate: your CA's chain file delivered with the certificate " +
 				"(certbot's fullchain.pem, refreshed on every renewal), not an old copy; then reload the server"
-			if c := s.chain.leaf; c.NotAfter.Before(cx.Now.Add(cx.Thresholds.ExpiryWarn)) {
+			if c := s.chain.leaf; c.NotAfter.Before(cx.Now.Add(expiryWarnWithin(cx, c))) {
 				renew = "Renew the certificate and serve the current chain with it (`certbot renew`, then reload)"
 			}
 			break

@@ -37,6 +37,13 @@ func dnsResolve(cx *Context, s *State) verdict {
 			"its port in its place (a firewall or middlebox): dig " + host + " shows what it answers"
 	case d.Err != nil && d.Err.Kind == probe.ErrCanceled:
 		return skip("%s: %s", host, subject.DNSFailureWords(d))
+	case queryRcode(d, "REFUSED"):
+		fix = "The DNS server " + d.Resolver + " refuses to resolve the name for this client: give --resolver a " +
+			"recursive resolver that serves you (or one of the name's authoritative servers), or allow this " +
+			"client in its access list"
+	case len(d.CNAMEs) > 0:
+		fix = "The name is an alias (CNAME) of " + d.CNAMEs[len(d.CNAMEs)-1] + ": publish A (and AAAA) records " +
+			"at the end of the chain, with no loop; check with: dig " + host + " A"
 	}
 	return fail(fix, "%s: %s", host, subject.DNSFailureWords(d))
 }
@@ -51,6 +58,10 @@ func dnsTime(cx *Context, s *State) verdict {
 	}
 	t := cx.Thresholds
 	took := d.End.Sub(d.Start)
+	if d.Err != nil && d.Err.Kind == probe.ErrDNSTimeout {
+		return fail("Check that the name's DNS servers answer: dig "+s.Name.Target.Host+" +trace",
+			"the %s resolver did not answer within %s", d.Resolver, ms(took))
+	}
 	fix := "Slow DNS adds to every delivery the sender makes after its cache expires: use a DNS provider " +
 		"with anycast name servers and raise the record's TTL (300 s or more)"
 	switch {
@@ -59,7 +70,20 @@ func dnsTime(cx *Context, s *State) verdict {
 	case took >= t.DNSWarn:
 		return warn(fix, "the %s resolver took %s (warning at %s)", d.Resolver, ms(took), ms(t.DNSWarn))
 	}
-	return pass("%s (%s resolver)", ms(took), d.Resolver)
+	return pass("%s (%s resolver%s)", ms(took), d.Resolver, queryTimes(d))
+}
+
+// queryTimes is ": A 5 ms, AAAA 12 ms" when each query was timed
+// (--resolver), "" otherwise.
+func queryTimes(d probe.DNS) string {
+	var parts []string
+	for _, q := range d.Queries {
+		parts = append(parts, q.Type+" "+ms(q.End.Sub(q.Start)))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return ": " + strings.Join(parts, ", ")
 }
 
 func pinnedWhy(d probe.DNS) string {
@@ -322,7 +346,7 @@ func httpALPN(cx *Context, s *State) verdict {
 		"the server selected %s, not h2", s.Handshake.ALPN)
 }
 
-func mtlsRequest(cx *Context, s *State) verdict {
+func mtlsRequestJudged(cx *Context, s *State) verdict {
 	hs := s.Handshake
 	if !hs.ClientCertRequested {
 		if hs.Err != nil && hs.Version == 0 {

@@ -92,25 +92,40 @@ type probeFlags struct {
 func newProbeCmd(ios *IOStreams, runF func(context.Context, *ProbeOptions) error) *cobra.Command {
 	opts := &ProbeOptions{IO: ios, Thresholds: checks.DefaultThresholds()}
 	var f probeFlags
+	var bf batchFlags
 	cmd := &cobra.Command{
-		Use:   "probe TARGET",
+		Use:   "probe TARGET...",
 		Short: "Probe an HTTPS endpoint as a strict webhook sender would",
 		Long: `Probe TARGET as a strict webhook sender would and print a checklist.
 
 TARGET is a host name, host:port, [IPv6]:port, an IP address (add --sni NAME;
-an IP is never sent as SNI) or an https:// URL. The port defaults to 443.`,
+an IP is never sent as SNI) or an https:// URL. The port defaults to 443.
+
+Give several targets, or a file of them with --targets FILE (one a line,
+# comments, per-line --sni, --resolve and --address), to probe them at
+once: --parallel targets at a time, all within one --concurrency budget
+of connections. Each target's report comes first, then a summary table,
+worst first; the exit code is the worst target's.`,
 		Example: `  wacheck probe api.example.com
   wacheck probe api.example.com --fail-on warn
   wacheck probe https://api.example.com/webhook --format json > ticket.json
-  wacheck probe api.example.com --ca-file staging-root.pem --resolve api.example.com:443:10.1.2.3`,
+  wacheck probe api.example.com --ca-file staging-root.pem --resolve api.example.com:443:10.1.2.3
+  wacheck probe --targets endpoints.txt --summary-only --output junit=wacheck.xml`,
 		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return usageErrorf("give exactly one target, e.g. wacheck probe api.example.com",
-					"probe takes one target, got %d", len(args))
+			if len(args) == 0 && bf.targets == "" {
+				return usageErrorf("give a target, e.g. wacheck probe api.example.com, or a file of them with --targets FILE",
+					"probe takes one target or more, got none")
 			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 || bf.targets != "" {
+				b, err := opts.completeBatch(args, f, bf)
+				if err != nil {
+					return err
+				}
+				return b.run(cmd.Context())
+			}
 			if err := opts.complete(args[0], f); err != nil {
 				return err
 			}
@@ -121,6 +136,7 @@ an IP is never sent as SNI) or an https:// URL. The port defaults to 443.`,
 		},
 	}
 	opts.addFlags(cmd, &f)
+	bf.addFlags(cmd)
 	return cmd
 }
 
@@ -167,8 +183,16 @@ func (o *ProbeOptions) complete(arg string, f probeFlags) error {
 		te := err.(*target.Error)
 		return &UsageError{Err: err, Hint: te.Hint}
 	}
-	o.Target = t
-	o.Resolve, o.SNI = f.resolve, f.sni
+	if err := o.completeShared(f); err != nil {
+		return err
+	}
+	return o.completeTarget(t, f, true)
+}
+
+// completeShared validates the flags every target of a run shares and
+// fills them in.
+func (o *ProbeOptions) completeShared(f probeFlags) error {
+	var err error
 	if err := checkFormat(o.Format); err != nil {
 		return err
 	}
@@ -199,13 +223,6 @@ func (o *ProbeOptions) complete(arg string, f probeFlags) error {
 	if err := checkSender(o.Sender); err != nil {
 		return err
 	}
-	if f.address != "" {
-		a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(f.address, "["), "]"))
-		if err != nil || a.Zone() != "" {
-			return usageErrorf("give one IPv4 or IPv6 address, e.g. --address 203.0.113.10", "invalid --address %q", f.address)
-		}
-		o.Only = a.Unmap()
-	}
 	if f.resolver != "" {
 		addr, err := parseResolver(f.resolver)
 		if err != nil {
@@ -227,6 +244,22 @@ func (o *ProbeOptions) complete(arg string, f probeFlags) error {
 		o.ClientCAFile = f.clientCA
 	}
 
+	return nil
+}
+
+// completeTarget fills in the target t and its own flags (--sni,
+// --resolve, --address); strict says that every --resolve must name t.
+func (o *ProbeOptions) completeTarget(t target.Target, f probeFlags, strict bool) error {
+	o.Target = t
+	o.Resolve, o.SNI = f.resolve, f.sni
+	o.Only = netip.Addr{}
+	if f.address != "" {
+		a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(f.address, "["), "]"))
+		if err != nil || a.Zone() != "" {
+			return usageErrorf("give one IPv4 or IPv6 address, e.g. --address 203.0.113.10", "invalid --address %q", f.address)
+		}
+		o.Only = a.Unmap()
+	}
 	o.Pinned = map[string][]netip.Addr{}
 	for _, r := range f.resolve {
 		key, addrs, err := parseResolve(r)
@@ -235,7 +268,7 @@ func (o *ProbeOptions) complete(arg string, f probeFlags) error {
 		}
 		o.Pinned[key] = append(o.Pinned[key], addrs...)
 	}
-	if len(o.Pinned) > 0 && !t.IsIP() {
+	if strict && len(o.Pinned) > 0 && !t.IsIP() {
 		if _, ok := o.Pinned[t.HostPort()]; !ok {
 			return usageErrorf("--resolve must name the target's host and port: "+t.HostPort(),
 				"--resolve does not match the target %s", t.HostPort())
@@ -332,16 +365,11 @@ func parseResolver(s string) (string, error) {
 	return ap.String(), nil
 }
 
-// dnsResolver is a resolver that asks only addr, over UDP and, when the
-// answer is truncated, TCP (Go's resolver falls back by itself).
-func dnsResolver(addr string) *net.Resolver {
-	var d net.Dialer
-	return &net.Resolver{
-		PreferGo: true,
-		Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			return d.DialContext(ctx, network, addr)
-		},
-	}
+// dnsResolver is a resolver that asks addr and only addr (no /etc/hosts),
+// A and AAAA timed separately, over UDP and, when the answer is truncated,
+// TCP.
+func dnsResolver(addr string) *probe.ServerResolver {
+	return &probe.ServerResolver{Addr: addr}
 }
 
 func runProbe(ctx context.Context, o *ProbeOptions) error {

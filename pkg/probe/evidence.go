@@ -41,6 +41,33 @@ type DNS struct {
 	End       time.Time
 	Addresses []string
 	Err       *NetError
+
+	// Queries are the A and AAAA queries, each timed, when one DNS server
+	// was asked (--resolver); nil with the system resolver, which answers
+	// both at once (and from /etc/hosts first).
+	Queries []DNSQuery
+	// CNAMEs is the CNAME chain from the name to the one holding the
+	// addresses, without the name itself (--resolver only).
+	CNAMEs []string
+	// MinTTL is the lowest TTL, in seconds, of the records answered
+	// (CNAMEs and addresses); nil when unknown.
+	MinTTL *uint32
+}
+
+// DNSQuery is one query to the --resolver server, for one record type.
+type DNSQuery struct {
+	Type       string // "A" or "AAAA"
+	Start, End time.Time
+	// Rcode is the answer's rcode ("NOERROR", "NXDOMAIN", "SERVFAIL",
+	// "REFUSED", ...); "" when no answer came.
+	Rcode string
+	// Truncated is true when the UDP answer was truncated and the query
+	// was asked again over TCP.
+	Truncated bool
+	Addresses []string
+	CNAMEs    []string
+	MinTTL    *uint32
+	Err       *NetError
 }
 
 // Endpoint records the connection to one address.
@@ -121,6 +148,18 @@ type Handshake struct {
 	// ended: a handshake that timed out after some is a server answering
 	// too slowly, not one that does not answer.
 	BytesRead int
+	// FlightBytes is the size on the wire of the server's first flight
+	// (after a HelloRetryRequest, of the flight after it): the bytes read
+	// between the client's last ClientHello and its second flight. Zero
+	// when the client did not get as far as its second flight.
+	FlightBytes int
+	// HelloRetry is true when the server answered the first ClientHello
+	// with a HelloRetryRequest, HelloRetryGroup the group it asked for (0
+	// for a cookie only). HelloRetryKnown is false when the server's first
+	// reply could not be read as a ServerHello (an alert, a reset).
+	HelloRetry      bool
+	HelloRetryGroup uint16
+	HelloRetryKnown bool
 
 	// What was negotiated. Zero when the handshake failed before it.
 	Version     uint16

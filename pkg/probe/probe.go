@@ -70,6 +70,9 @@ type Options struct {
 	// Concurrency bounds the connections the whole probe has open at
 	// once, across every address and phase; default 8.
 	Concurrency int
+	// Budget, when set, is a connection budget shared with other probes
+	// (a run of many targets): it replaces Concurrency's.
+	Budget *Budget
 	// Client is the TLS client the handshakes act as: a sender profile's
 	// (ClientFromProfile). The zero value is Go's defaults at TLS 1.2+.
 	Client Client
@@ -166,7 +169,7 @@ func Run(ctx context.Context, opts Options) *Evidence {
 	// Every address a sender may be handed, concurrently: one bad node
 	// behind a load balancer or an AAAA that goes nowhere fails only some
 	// deliveries. Every connection draws on one budget of Concurrency.
-	b := newBudget(opts.Concurrency, len(addrs))
+	b := newBudget(opts.Concurrency, len(addrs), opts.Budget)
 	full := fullAddresses(addrs, MaxFullAddresses)
 	ev.Endpoints = make([]Endpoint, len(addrs))
 	var wg sync.WaitGroup
@@ -221,6 +224,14 @@ func resolve(ctx context.Context, opts Options) DNS {
 		d.Resolver = "--resolve"
 		for _, a := range pins {
 			d.Addresses = append(d.Addresses, a.String())
+		}
+		return d
+	}
+	if sr, ok := opts.Resolver.(*ServerResolver); ok {
+		// --resolver: that server alone, each query type timed.
+		d = sr.lookup(ctx, t.Host, "ip", opts.Now)
+		if opts.ResolverName != "" {
+			d.Resolver = opts.ResolverName
 		}
 		return d
 	}
@@ -466,7 +477,7 @@ func handshake(ctx context.Context, opts Options, conn net.Conn, sni string) (*H
 // configuration first.
 func handshakeWith(ctx context.Context, opts Options, conn net.Conn, sni string, tune func(*tls.Config)) (*Handshake, *tls.Conn) {
 	hs := &Handshake{ServerName: sni, OfferedALPN: opts.ALPN}
-	counted := &countingConn{Conn: conn}
+	counted := &flightConn{Conn: conn}
 	cfg := clientConfig(opts, sni)
 	if tune != nil {
 		tune(cfg)
@@ -490,6 +501,7 @@ func handshakeWith(ctx context.Context, opts Options, conn net.Conn, sni string,
 	err := tc.HandshakeContext(ctx)
 	hs.End = opts.Now()
 	hs.BytesRead = counted.read()
+	counted.record(hs)
 	cs := tc.ConnectionState()
 	if cs.Version != 0 {
 		hs.Version = cs.Version

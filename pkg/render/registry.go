@@ -40,6 +40,8 @@ var formats = []Format{
 		}},
 	{Name: "json", Summary: "the JSON contract (docs/json.md)",
 		Write: func(w io.Writer, r *report.Report, _ Options) error { return JSON(w, r) }},
+	{Name: "jsonl", Summary: "JSON Lines: one compact report per line, one per target",
+		Write: func(w io.Writer, r *report.Report, _ Options) error { return JSONLine(w, r) }},
 	{Name: "markdown", Summary: "a support ticket or pull-request comment",
 		Write: Markdown},
 	{Name: "junit", Summary: "JUnit XML for CI test reports",

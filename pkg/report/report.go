@@ -243,6 +243,21 @@ type DNS struct {
 	Addresses  []string `json:"addresses"`
 	DurationMS *float64 `json:"duration_ms"`
 	Error      string   `json:"error,omitempty"`
+	// Queries, CNAMEChain and MinTTL are known when one DNS server was
+	// asked (--resolver); absent with the system resolver.
+	Queries    []DNSQuery `json:"queries,omitempty"`
+	CNAMEChain []string   `json:"cname_chain,omitempty"`
+	MinTTL     *int       `json:"min_ttl_s,omitempty"`
+}
+
+// DNSQuery is one query to the --resolver server.
+type DNSQuery struct {
+	Type       string   `json:"type"`
+	DurationMS float64  `json:"duration_ms"`
+	Rcode      string   `json:"rcode"`
+	TCP        bool     `json:"tcp"`
+	Addresses  []string `json:"addresses"`
+	Error      string   `json:"error,omitempty"`
 }
 
 // Address is everything one address served and how it went.
@@ -369,6 +384,13 @@ type TLS struct {
 	ALPN        string   `json:"alpn"`
 	OfferedALPN []string `json:"offered_alpn"`
 	SNI         string   `json:"sni"`
+	// HelloRetry is true when the server answered the first ClientHello
+	// with a HelloRetryRequest, HelloRetryGroup the group it asked for.
+	HelloRetry      bool   `json:"hello_retry,omitempty"`
+	HelloRetryGroup string `json:"hello_retry_group,omitempty"`
+	// FlightBytes is the size of the server's first flight on the wire;
+	// 0 (absent) when not measured.
+	FlightBytes int `json:"flight_bytes,omitempty"`
 }
 
 // Cert describes one certificate as served.
