@@ -307,7 +307,7 @@ func ChainID(fps []string) string {
 
 func leafSummary(l *x509.Certificate, now time.Time) *report.Leaf {
 	return &report.Leaf{Subject: l.Subject.String(), Issuer: l.Issuer.String(), NotAfter: l.NotAfter.UTC(),
-		DaysLeft: days(l.NotAfter.Sub(now)), SANs: sanList(l)}
+		DaysLeft: checks.DaysLeft(l, now), SANs: firstSANs(l)}
 }
 
 // agreement compares the addresses: which work, which chain each serves,
@@ -413,8 +413,8 @@ func describeCert(s checks.Served, now time.Time) report.Cert {
 	out.Serial = fmt.Sprintf("%x", c.SerialNumber)
 	out.NotBefore = c.NotBefore.UTC()
 	out.NotAfter = c.NotAfter.UTC()
-	out.DaysLeft = days(c.NotAfter.Sub(now))
-	out.SANs = sanList(c)
+	out.DaysLeft = checks.DaysLeft(c, now)
+	out.SANs = checks.SANs(c)
 	out.Key = checks.KeyDescription(c)
 	out.SignatureAlgorithm = c.SignatureAlgorithm.String()
 	out.IsCA = c.IsCA
@@ -461,16 +461,11 @@ func describeOCSP(a *checks.Analysis) *report.OCSP {
 	return o
 }
 
-func sanList(c *x509.Certificate) []string {
-	out := append([]string{}, c.DNSNames...)
-	for _, ip := range c.IPAddresses {
-		out = append(out, ip.String())
-	}
-	return out
-}
-
-func days(d time.Duration) int {
-	return int(d.Hours() / 24)
+// firstSANs are c's first MaxSANs names, as certificates[] lists them (the
+// chain's cut says how many more there were).
+func firstSANs(c *x509.Certificate) []string {
+	sans := checks.SANs(c)
+	return sans[:min(len(sans), MaxSANs)]
 }
 
 func msf(d time.Duration) float64 {

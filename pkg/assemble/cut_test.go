@@ -37,6 +37,9 @@ func TestWhatWasCut(t *testing.T) {
 		if len(a.Certificates) != checks.MaxChainCerts || len(a.Certificates[0].SANs) != MaxSANs {
 			t.Errorf("%s: %d certificates, %d SANs listed", a.Address, len(a.Certificates), len(a.Certificates[0].SANs))
 		}
+		if a.Leaf == nil || len(a.Leaf.SANs) != MaxSANs {
+			t.Errorf("%s: the leaf summary lists %v SANs, want %d as certificates[] does", a.Address, a.Leaf, MaxSANs)
+		}
 		if len(ch.SHA256) != checks.MaxChainCerts {
 			t.Errorf("%s: %d fingerprints", a.Address, len(ch.SHA256))
 		}

@@ -2,6 +2,7 @@ package checks
 
 import (
 	"crypto/x509"
+	"time"
 
 	"golang.org/x/crypto/ocsp"
 
@@ -106,3 +107,10 @@ func (f *StapleFacts) Err() error {
 // IsSelfSigned reports whether c's issuer is its own subject and its
 // signature verifies with its own key.
 func IsSelfSigned(c *x509.Certificate) bool { return isSelfSigned(c) }
+
+// SANs are c's subject alternative names: DNS names, then IP addresses.
+func SANs(c *x509.Certificate) []string { return sanList(c) }
+
+// DaysLeft is how many whole days c is valid for after now (negative once
+// it has expired), as cert.expiry counts them.
+func DaysLeft(c *x509.Certificate, now time.Time) int { return days(c.NotAfter.Sub(now)) }
