@@ -262,14 +262,5 @@ func junitBatch(w io.Writer, reps []*report.Report, o Options) error {
 		total += r.DurationMS
 	}
 	doc.Time = seconds(total)
-	var b bytes.Buffer
-	b.WriteString(xml.Header)
-	enc := xml.NewEncoder(&b)
-	enc.Indent("", "  ")
-	if err := enc.Encode(doc); err != nil {
-		return err
-	}
-	b.WriteByte('\n')
-	_, err := w.Write(b.Bytes())
-	return err
+	return writeJUnitXML(w, doc)
 }

@@ -68,16 +68,7 @@ func JUnit(w io.Writer, r *report.Report, o Options) error {
 	}
 	doc := junitSuites{Name: "wacheck", Tests: suite.Tests, Failures: suite.Failures, Time: suite.Time,
 		Suites: []junitSuite{suite}}
-	var b bytes.Buffer
-	b.WriteString(xml.Header)
-	enc := xml.NewEncoder(&b)
-	enc.Indent("", "  ")
-	if err := enc.Encode(doc); err != nil {
-		return err
-	}
-	b.WriteByte('\n')
-	_, err := w.Write(b.Bytes())
-	return err
+	return writeJUnitXML(w, doc)
 }
 
 type junitSuites struct {
@@ -171,4 +162,18 @@ func caseName(c report.Result) string {
 // seconds writes milliseconds as JUnit's seconds: "0.129".
 func seconds(msv float64) string {
 	return strconv.FormatFloat(msv/1000, 'f', 3, 64)
+}
+
+// writeJUnitXML writes doc as an indented JUnit XML document, in one write.
+func writeJUnitXML(w io.Writer, doc junitSuites) error {
+	var b bytes.Buffer
+	b.WriteString(xml.Header)
+	enc := xml.NewEncoder(&b)
+	enc.Indent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return err
+	}
+	b.WriteByte('\n')
+	_, err := w.Write(b.Bytes())
+	return err
 }
