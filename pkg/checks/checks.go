@@ -24,6 +24,10 @@ type Thresholds struct {
 	HandshakeFail time.Duration
 	// ExpiryWarn is how close to expiry a certificate gets a warning.
 	ExpiryWarn time.Duration
+	// ExpiryWarnRelative lowers ExpiryWarn to a third of a certificate's
+	// lifetime when that is less (a short-lived certificate is renewed
+	// later); true by default, false when the user gave --expiry-warn.
+	ExpiryWarnRelative bool
 }
 
 // DefaultThresholds are the defaults of the probe command's flags.
@@ -35,6 +39,8 @@ func DefaultThresholds() Thresholds {
 		HandshakeWarn: 500 * time.Millisecond,
 		HandshakeFail: 2 * time.Second,
 		ExpiryWarn:    30 * 24 * time.Hour,
+		// A third of the lifetime, at most 30 days.
+		ExpiryWarnRelative: true,
 	}
 }
 

@@ -94,15 +94,15 @@ func certLifetime(cx *Context, s *State) verdict {
 }
 
 // expiryWarnWithin is how close to expiry c gets a cert.expiry warning.
-// With --expiry-warn at its default (30 days), it is relative to the
-// certificate's lifetime: a third of it when that is less (an ACME client
-// renews a 90-day certificate 30 days before expiry, and a 47-day one
-// about 16 days before: warning at 30 days would flag every healthy
-// short-lived certificate). Any other --expiry-warn is the user's and
-// used as given.
+// Unless the user gave --expiry-warn (Thresholds.ExpiryWarnRelative
+// false), it is relative to the certificate's lifetime: a third of it when
+// that is less than ExpiryWarn (an ACME client renews a 90-day certificate
+// 30 days before expiry, and a 47-day one about 16 days before: warning at
+// 30 days would flag every healthy short-lived certificate). A given
+// --expiry-warn, 30 included, is used as given.
 func expiryWarnWithin(cx *Context, c *x509.Certificate) time.Duration {
 	w := cx.Thresholds.ExpiryWarn
-	if w != DefaultThresholds().ExpiryWarn {
+	if !cx.Thresholds.ExpiryWarnRelative {
 		return w
 	}
 	if third := lifetime(c) / 3; third > 0 && third < w {

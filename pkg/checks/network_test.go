@@ -164,7 +164,7 @@ func TestThresholdsComeFromInput(t *testing.T) {
 	ev := healthyEvidence(t, [][]byte{c.Leaf.DER, c.Intermediate.DER}, nil)
 	th := DefaultThresholds()
 	th.HandshakeWarn = 10 * time.Millisecond
-	th.ExpiryWarn = 100 * 24 * time.Hour
+	th.ExpiryWarn, th.ExpiryWarnRelative = 100*24*time.Hour, false // as --expiry-warn 100 sets them
 	got := map[string]report.Result{}
 	for _, r := range Evaluate(Input{Evidence: ev, Roots: roots(c.Root), Thresholds: th, Now: now}) {
 		got[r.ID] = r

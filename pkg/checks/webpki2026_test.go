@@ -258,7 +258,7 @@ func TestExpiryRelativeToLifetime(t *testing.T) {
 				NotBefore: end.Add(-tt.life), NotAfter: end})
 			th := DefaultThresholds()
 			if tt.warnDays > 0 {
-				th.ExpiryWarn = time.Duration(tt.warnDays) * day
+				th.ExpiryWarn, th.ExpiryWarnRelative = time.Duration(tt.warnDays)*day, false
 			}
 			got := map[string]report.Result{}
 			ev := healthyEvidence(t, [][]byte{leaf.DER, c.Intermediate.DER}, nil)

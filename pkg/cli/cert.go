@@ -76,6 +76,9 @@ type certFlags struct {
 	caFile        string
 	trustStore    string
 	expiryWarnDay int
+	// expiryWarnGiven is true when --expiry-warn was given: its value is
+	// then used as is, not lowered for short-lived certificates.
+	expiryWarnGiven bool
 	// outputs are the --output values: one file with --fix, FORMAT=FILE
 	// reports without.
 	outputs []string
@@ -106,6 +109,7 @@ unless --fetch-intermediates is given.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			f.expiryWarnGiven = cmd.Flags().Changed("expiry-warn")
 			if err := opts.complete(cmd, args, f); err != nil {
 				return err
 			}
@@ -129,7 +133,7 @@ unless --fetch-intermediates is given.`,
 	fl.StringVar(&opts.Format, "format", "text", formatHelp)
 	fl.StringVar(&opts.Color, "color", ColorAuto, colorHelp)
 	fl.StringVar(&opts.FailOn, "fail-on", "fail", "exit 1 when a check is at or above this level: fail, warn or never")
-	fl.IntVar(&f.expiryWarnDay, "expiry-warn", 30, "warn when a certificate expires within this many days")
+	fl.IntVar(&f.expiryWarnDay, "expiry-warn", 30, "warn when a certificate expires within this many days; left out: 30, or a third of its lifetime when that is less")
 	fl.BoolVar(&opts.NoColor, "no-color", false, "disable colour, as --color never (also NO_COLOR=1)")
 	fl.BoolVarP(&opts.Verbose, "verbose", "v", false, "show every check's detail and every certificate's fields")
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(render.Names(), cobra.ShellCompDirectiveNoFileComp))
@@ -158,6 +162,7 @@ func (o *CertOptions) complete(cmd *cobra.Command, args []string, f certFlags) e
 	if o.Thresholds.ExpiryWarn, err = expiryWarn(f.expiryWarnDay); err != nil {
 		return err
 	}
+	o.Thresholds.ExpiryWarnRelative = !f.expiryWarnGiven
 	if o.Roots, err = loadRoots(f.caFile, f.trustStore); err != nil {
 		return err
 	}

@@ -83,10 +83,13 @@ type probeFlags struct {
 	trustStore    string
 	resolve       []string
 	expiryWarnDay int
-	address       string
-	resolver      string
-	clientCA      string
-	outputs       []string
+	// expiryWarnGiven is true when --expiry-warn was given: its value is
+	// then used as is, not lowered for short-lived certificates.
+	expiryWarnGiven bool
+	address         string
+	resolver        string
+	clientCA        string
+	outputs         []string
 }
 
 func newProbeCmd(ios *IOStreams, runF func(context.Context, *ProbeOptions) error) *cobra.Command {
@@ -119,6 +122,7 @@ worst first; the exit code is the worst target's.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			f.expiryWarnGiven = cmd.Flags().Changed("expiry-warn")
 			if len(args) != 1 || bf.targets != "" {
 				b, err := opts.completeBatch(args, f, bf)
 				if err != nil {
@@ -169,7 +173,7 @@ func (o *ProbeOptions) addFlags(cmd *cobra.Command, f *probeFlags) {
 	fl.DurationVar(&th.ConnectWarn, "connect-warn", th.ConnectWarn, "warn when the TCP connect takes this long")
 	fl.DurationVar(&th.HandshakeWarn, "handshake-warn", th.HandshakeWarn, "warn when the TLS handshake takes this long")
 	fl.DurationVar(&th.HandshakeFail, "handshake-fail", th.HandshakeFail, "fail when the TLS handshake takes this long")
-	fl.IntVar(&f.expiryWarnDay, "expiry-warn", 30, "warn when a certificate expires within this many days")
+	fl.IntVar(&f.expiryWarnDay, "expiry-warn", 30, "warn when a certificate expires within this many days; left out: 30, or a third of its lifetime when that is less")
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(render.Names(), cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("color", cobra.FixedCompletions([]string{ColorAuto, ColorAlways, ColorNever}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions([]string{"fail", "warn", "never"}, cobra.ShellCompDirectiveNoFileComp))
@@ -234,6 +238,7 @@ func (o *ProbeOptions) completeShared(f probeFlags) error {
 	if o.Thresholds.ExpiryWarn, err = expiryWarn(f.expiryWarnDay); err != nil {
 		return err
 	}
+	o.Thresholds.ExpiryWarnRelative = !f.expiryWarnGiven
 	if o.Roots, err = loadRoots(f.caFile, f.trustStore); err != nil {
 		return err
 	}

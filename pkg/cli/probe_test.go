@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/wacheck/wacheck/internal/testpki"
+	"github.com/wacheck/wacheck/pkg/checks"
 )
 
 func streams(tty, noColorEnv bool) (*IOStreams, *bytes.Buffer, *bytes.Buffer) {
@@ -64,7 +65,8 @@ func TestFlagsFillOptions(t *testing.T) {
 	if len(pins) != 2 || pins[1] != netip.MustParseAddr("::1") {
 		t.Errorf("pins = %v", got.Pinned)
 	}
-	if got.Thresholds.HandshakeWarn != 300*time.Millisecond || got.Thresholds.ExpiryWarn != 14*24*time.Hour {
+	if got.Thresholds.HandshakeWarn != 300*time.Millisecond || got.Thresholds.ExpiryWarn != 14*24*time.Hour ||
+		got.Thresholds.ExpiryWarnRelative {
 		t.Errorf("thresholds = %+v", got.Thresholds)
 	}
 	if got.Roots == nil || got.Roots.Name != "mozilla" || got.Roots.Count < 100 {
@@ -171,4 +173,35 @@ func TestRunProbe(t *testing.T) {
 			t.Errorf("err = %v, want an InterruptedError", err)
 		}
 	})
+}
+
+// TestExpiryWarnGiven: --expiry-warn given, even at its default value, is
+// used as is; left out, the warning is relative to a certificate's lifetime.
+func TestExpiryWarnGiven(t *testing.T) {
+	p := newCertPKI(t)
+	leaf := p.file(t, "leaf.pem", p.Leaf.PEM())
+	for _, tt := range []struct {
+		args     []string
+		relative bool
+	}{
+		{nil, true},
+		{[]string{"--expiry-warn", "30"}, false},
+		{[]string{"--expiry-warn", "7"}, false},
+	} {
+		ios, _, _ := streams(false, false)
+		var probeTh, certTh checks.Thresholds
+		probe := newProbeCmd(ios, func(_ context.Context, o *ProbeOptions) error { probeTh = o.Thresholds; return nil })
+		probe.SetArgs(append([]string{"hooks.example.com"}, tt.args...))
+		cert := newCertCmd(ios, func(_ context.Context, o *CertOptions) error { certTh = o.Thresholds; return nil })
+		cert.SetArgs(append([]string{leaf}, tt.args...))
+		for _, cmd := range []interface{ Execute() error }{probe, cert} {
+			if err := cmd.Execute(); err != nil {
+				t.Fatalf("%v: %v", tt.args, err)
+			}
+		}
+		if probeTh.ExpiryWarnRelative != tt.relative || certTh.ExpiryWarnRelative != tt.relative {
+			t.Errorf("%v: relative = %v (probe), %v (cert), want %v", tt.args, probeTh.ExpiryWarnRelative,
+				certTh.ExpiryWarnRelative, tt.relative)
+		}
+	}
 }
