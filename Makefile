@@ -51,7 +51,7 @@ fuzz:
 # Servers the integration tests drive (Debian/Ubuntu; run as root).
 integration-deps:
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-		nginx-light apache2 haproxy openssl ca-certificates
+		nginx-light apache2 haproxy openssl ca-certificates libxml2-utils python3-junitparser
 
 # The tools make bench-tools compares wacheck with (besides integration-deps).
 bench-deps:

@@ -65,4 +65,5 @@ func (o renderedOutputs) check(t *testing.T, r *jsonReport) {
 	if failed != want {
 		t.Errorf("JUnit report: %d failed test cases, want %d (every fail and warn, --fail-on warn)", failed, want)
 	}
+	checkJUnitConsumers(t, o.junit, r)
 }

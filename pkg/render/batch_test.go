@@ -133,6 +133,7 @@ func TestBatchFormats(t *testing.T) {
 	if _, err := reportcheck.JUnit(ju); err != nil {
 		t.Errorf("junit: %v", err)
 	}
+	xsdValidateJUnit(t, ju)
 	if n := bytes.Count(ju, []byte("<testsuite ")); n != 3 {
 		t.Errorf("%d testsuites, want 3", n)
 	}

@@ -18,9 +18,10 @@ import (
 // at or above o.FailOn (fail by default; warn; never) is a <failure> with
 // its detail and fix; a warning below it passes, its detail and fix in
 // <system-out>; a skipped check is <skipped>. The layout follows the
-// common JUnit schema (Jenkins' junit-10.xsd): a suite holds properties,
-// then test cases, then system-out; a test case holds skipped, failure,
-// then system-out.
+// common JUnit schema (Jenkins' junit-10.xsd), stated for what wacheck
+// writes in docs/schema/junit.xsd: a suite holds properties, then test
+// cases, then system-out; a test case holds skipped or failure, then
+// system-out.
 func JUnit(w io.Writer, r *report.Report, o Options) error {
 	threshold := failThreshold(o.FailOn)
 	suite := junitSuite{

@@ -27,6 +27,7 @@ func validateJUnit(t *testing.T, doc []byte) map[string]string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	xsdValidateJUnit(t, doc)
 	return cases
 }
 
