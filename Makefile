@@ -48,10 +48,11 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzLine -fuzztime $(FUZZTIME) ./internal/escape
 	$(GO) test -run '^$$' -fuzz FuzzParseServerFlight -fuzztime $(FUZZTIME) ./pkg/tlshello
 
-# Servers the integration tests drive (Debian/Ubuntu; run as root).
+# Servers the integration tests drive (Debian/Ubuntu; run as root); prometheus
+# (with promtool) for the wacheck serve test and the shipped alerting rules.
 integration-deps:
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-		nginx-light apache2 haproxy openssl ca-certificates libxml2-utils python3-junitparser
+		nginx-light apache2 haproxy openssl ca-certificates libxml2-utils python3-junitparser prometheus
 
 # The tools make bench-tools compares wacheck with (besides integration-deps).
 bench-deps:

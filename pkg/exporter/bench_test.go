@@ -1,0 +1,52 @@
+package exporter
+
+import (
+	"context"
+	"crypto/tls"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/expfmt"
+
+	"github.com/wacheck/wacheck/internal/testpki"
+	"github.com/wacheck/wacheck/pkg/target"
+	"github.com/wacheck/wacheck/pkg/trust"
+)
+
+// BenchmarkFamilies is the cost of turning a real probe report (a loopback
+// server, with the enumeration) into a scrape's metrics and encoding them.
+func BenchmarkFamilies(b *testing.B) {
+	c := testpki.NewChain(b, time.Now())
+	addr := testpki.StartTLS(b, &tls.Config{Certificates: []tls.Certificate{c.TLSCertificate(c.Intermediate.DER)}})
+	s, err := New(Config{Roots: trust.New("test", c.Root.Cert)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := s.modules["meta"]
+	tg, err := target.Parse(addr, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	rep := s.probe(context.Background(), m, tg, 10*time.Second)
+	o := &outcome{rep: rep, duration: time.Second}
+	o.judge(m, 10*time.Second)
+	b.ReportAllocs()
+	for b.Loop() {
+		fams, err := families(m, o)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var buf countWriter
+		enc := expfmt.NewEncoder(&buf, expfmt.NewFormat(expfmt.TypeTextPlain))
+		for _, f := range fams {
+			if err := enc.Encode(f); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.SetBytes(int64(buf))
+	}
+}
+
+type countWriter int
+
+func (w *countWriter) Write(p []byte) (int, error) { *w += countWriter(len(p)); return len(p), nil }

@@ -1,0 +1,48 @@
+package exporter
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestMetricsDocumented: every metric the exporter makes, and every error
+// reason, is in docs/metrics.md.
+func TestMetricsDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/metrics.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := regexp.MustCompile(`"(wacheck_[a-z_]+)"`)
+	found := 0
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range name.FindAllStringSubmatch(string(src), -1) {
+			found++
+			if !strings.Contains(string(doc), "`"+m[1]+"`") {
+				t.Errorf("%s (%s) is not in docs/metrics.md", m[1], f)
+			}
+		}
+	}
+	if found < 17 {
+		t.Errorf("found %d metric names in the source, want the 17 or more there are", found)
+	}
+	for _, r := range []string{ReasonNone, ReasonBadTarget, ReasonRateLimited, ReasonBusy, ReasonTimeout, ReasonDNS,
+		ReasonConnect, ReasonTLS, ReasonInternal} {
+		if !strings.Contains(string(doc), "| `"+r+"` |") {
+			t.Errorf("error reason %q has no row in docs/metrics.md", r)
+		}
+	}
+}
