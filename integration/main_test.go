@@ -120,6 +120,7 @@ type jsonAddress struct {
 	} `json:"chain"`
 	Enumeration *struct {
 		Protocols []jsonProtocol `json:"protocols"`
+		Error     string         `json:"error"`
 	} `json:"enumeration"`
 	Protocols []jsonProtocol `json:"-"`
 	OCSP      *struct {

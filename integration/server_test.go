@@ -40,7 +40,8 @@ type site struct {
 	ClientCA  string // "" unless mTLS
 	MTLS      string // "", "optional" or "required"
 	Legacy    bool
-	StaticRSA bool // TLS 1.2, static RSA key exchange with AES-GCM only
+	StaticRSA bool   // TLS 1.2, static RSA key exchange with AES-GCM only
+	Curves    string // the only key-exchange groups accepted (OpenSSL's names); "" for the server's default
 
 	// nginx: the scenario's own tlsConf, "" (false) where it has none.
 	Protocols    string
@@ -78,7 +79,7 @@ func setupSites(t *testing.T, p *pki, scs []scenario) []*site {
 	for _, sc := range scs {
 		f := p.issue(sc)
 		s := &site{sc: sc, files: f, Name: sc.name, Cert: f.fullchain, Key: f.key, Bundle: f.bundle,
-			MTLS: sc.mtls, Legacy: sc.legacy, StaticRSA: sc.staticRSA}
+			MTLS: sc.mtls, Legacy: sc.legacy, StaticRSA: sc.staticRSA, Curves: sc.curves}
 		if sc.leafOnly {
 			s.Cert = f.leafOnly
 		}

@@ -38,6 +38,9 @@ func cipherDH(cx *Context, s *State) verdict {
 	if why := incomplete(s); why != "" {
 		return skip("could not tell whether any DHE suite is accepted: %s", why)
 	}
+	if u := unknownVersions(s); len(u) > 0 {
+		return pass("no DHE suite accepted in the versions enumerated; could not tell for %s", strings.Join(u, ", "))
+	}
 	return pass("no DHE suite accepted")
 }
 

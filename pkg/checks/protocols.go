@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"cmp"
 	"crypto/rsa"
 	"fmt"
 	"strings"
@@ -59,17 +60,29 @@ func contradicted(s *State, v uint16) string {
 }
 
 // incomplete says why the enumeration's lists of suites may miss some, ""
-// when they are complete: the scan was cut short, or probes of an offered
-// version got no usable answer. A pass is never given on an incomplete scan.
+// when they are complete: the scan was cut short, it could tell nothing
+// about any version, the strict handshake negotiated a version whose suites
+// the enumeration did not get, or probes of an offered version got no
+// usable answer. A pass is never given on an incomplete scan.
 func incomplete(s *State) string {
 	if s.Scan.Err != nil {
 		return "the enumeration was cut short: " + s.Scan.Err.Msg
 	}
-	var gaps []string
+	var gaps, all []string
+	told := false
 	for _, p := range s.Scan.Protocols {
-		if isTrue(offered(s, p.Version)) && len(p.Errors) > 0 {
+		told = told || p.Offered != nil
+		all = append(all, p.Name+" ("+cmp.Or(p.Reason, "no usable answer")+")")
+		switch {
+		case isTrue(offered(s, p.Version)) && !isTrue(p.Offered):
+			gaps = append(gaps, fmt.Sprintf("the %s suites were not enumerated (its hello got %s)", p.Name,
+				cmp.Or(p.Reason, "no usable answer")))
+		case isTrue(offered(s, p.Version)) && len(p.Errors) > 0:
 			gaps = append(gaps, fmt.Sprintf("%d %s probe(s) got no usable answer (%s)", len(p.Errors), p.Name, p.Errors[0]))
 		}
+	}
+	if !told && len(all) > 0 {
+		return "the enumeration got no usable answer for any version: " + strings.Join(all, ", ")
 	}
 	return strings.Join(gaps, "; ")
 }
@@ -280,6 +293,10 @@ func cipherSender(cx *Context, s *State) verdict {
 func cipherOrder(cx *Context, s *State) verdict {
 	p := protocol(s, tlshello.VersionTLS12)
 	if p == nil || !isTrue(p.Offered) {
+		if !isFalse(offered(s, tlshello.VersionTLS12)) {
+			return skip("could not tell whether the server enforces its order on TLS 1.2: the enumeration's "+
+				"TLS 1.2 hello got %s%s", reason(s, tlshello.VersionTLS12), partial(s))
+		}
 		return skip("TLS 1.2 is not offered")
 	}
 	switch {

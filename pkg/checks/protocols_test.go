@@ -200,4 +200,26 @@ func TestHandshakeOverrulesTheEnumeration(t *testing.T) {
 	expect(t, evaluate(ev, roots(c.Root)),
 		want{"cipher.insecure", report.Skip, []string{"cut short: the time budget ran out"}},
 		want{"protocol.legacy", report.Pass, nil}) // refusals seen before the cut are facts
+
+	// Every hello reset (integration/couldnottell_test.go shows it against
+	// nginx): the strict handshake's facts stand, nothing else passes.
+	ev.Endpoints[0].ScanErr = nil
+	for i, p := range ev.Endpoints[0].Scan.Protocols {
+		ev.Endpoints[0].Scan.Protocols[i] = tlshello.Protocol{Version: p.Version, Name: p.Name, Reason: "connection reset"}
+	}
+	expect(t, evaluate(ev, roots(c.Root)),
+		want{"protocol.tls13", report.Pass, []string{"strict handshake negotiated it"}},
+		want{"cipher.sender", report.Pass, []string{"negotiated TLS_AES_128_GCM_SHA256"}},
+		want{"protocol.legacy", report.Skip, []string{"could not tell", "connection reset"}},
+		want{"cipher.weak", report.Skip, []string{"could not tell", "no usable answer for any version", "TLS 1.3 (connection reset)"}},
+		want{"cipher.insecure", report.Skip, []string{"could not tell", "connection reset"}},
+		want{"cipher.dh", report.Skip, []string{"could not tell", "connection reset"}},
+		want{"cipher.order", report.Skip, []string{"could not tell", "TLS 1.2 hello got connection reset"}})
+
+	// TLS 1.2 refused, TLS 1.3's own hello reset: TLS 1.3's suites were
+	// not enumerated.
+	ev.Endpoints[0].Scan.Protocols[3] = closed(tlshello.VersionTLS12, "TLS 1.2")
+	expect(t, evaluate(ev, roots(c.Root)),
+		want{"cipher.weak", report.Skip, []string{"could not tell", "the TLS 1.3 suites were not enumerated (its hello got connection reset)"}},
+		want{"cipher.order", report.Skip, []string{"TLS 1.2 is not offered"}})
 }
