@@ -169,7 +169,8 @@ func Scan(ctx context.Context, addr string, opts Options) (*Result, error) {
 		return res, fmt.Errorf("scan %s: %w", addr, err)
 	}
 	if res.Connections == 0 {
-		if err, _ := s.dialErr.Load().(error); err != nil {
+		if p := s.dialErr.Load(); p != nil {
+			err := *p
 			return res, fmt.Errorf("scan %s: %w", addr, err)
 		}
 	}
@@ -192,7 +193,7 @@ type scanner struct {
 	addr    string
 	opts    Options
 	conns   atomic.Int64
-	dialErr atomic.Value             // first dial error
+	dialErr atomic.Pointer[error]    // first dial error (a Pointer: errors of different types, which atomic.Value refuses to swap)
 	certs   atomic.Pointer[[][]byte] // the first certificates a flight carried
 	// leafAuth is the key type of the first leaf certificate a flight carried, "RSA" or
 	// "ECDSA": suites authenticated by the other kind are then unlikely.
@@ -347,7 +348,7 @@ func (s *scanner) exchange(ctx context.Context, hello []byte, keyExchange bool) 
 	defer cancel()
 	conn, err := s.opts.Dial(ctx, "tcp", s.addr)
 	if err != nil {
-		s.dialErr.CompareAndSwap(nil, err)
+		s.dialErr.CompareAndSwap(nil, &err)
 		return Reply{}, &dialError{err}
 	}
 	s.conns.Add(1)
