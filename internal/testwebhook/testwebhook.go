@@ -37,6 +37,8 @@ const (
 	Slow               // takes Delay to answer a delivery
 	SmallBody          // refuses bodies over 1 MB with 413, as nginx does by default
 	Redirect           // redirects every request to the path with a trailing slash
+	WrongEcho          // answers the verification with the wrong value (Zoom: a wrong encryptedToken; Twitch: another string; Graph: the token still URL-encoded; Discord: not a PONG)
+	Refuses403         // refuses a bad signature with 403 where the sender requires 401 (Discord)
 )
 
 // Handler is a webhook handler with a fault (or none).

@@ -6,6 +6,7 @@ import (
 	"encoding/asn1"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -93,10 +94,29 @@ func pinnedWhy(d probe.DNS) string {
 	return "the address was pinned with --resolve"
 }
 
+// connectPort judges the port: a sender that documents the ports it
+// delivers to (Twitch: 443 only) refuses any other, so that is a failure
+// naming the source; otherwise a port other than 443 is a warning.
 func connectPort(cx *Context, s *State) verdict {
 	p := s.Name.Target.Port
-	if slices.Contains(cx.Profile.Ports, p) || len(cx.Profile.Ports) == 0 && p == 443 {
-		return pass("port 443")
+	pr := cx.Profile
+	if slices.Contains(pr.Ports, p) || len(pr.Ports) == 0 && p == 443 {
+		return pass("port %d", p)
+	}
+	if len(pr.Ports) > 0 {
+		var ports []string
+		for _, q := range pr.Ports {
+			ports = append(ports, strconv.Itoa(q))
+		}
+		source := "the sender's documents"
+		for _, f := range pr.Facts {
+			if f.Topic == "port" && f.Documented && f.Source != "" {
+				source = f.Source
+			}
+		}
+		return fail(fmt.Sprintf("Serve the webhook on port %s (nginx: listen %s ssl;) and give that URL to %s",
+			strings.Join(ports, " or "), ports[0], pr.Short),
+			"port %d: %s delivers to port %s only (source: %s)", p, pr.Short, strings.Join(ports, " or "), source)
 	}
 	return warn("Serve the webhook on port 443: some senders and many corporate egress firewalls allow no other "+
 		"port (nginx: listen 443 ssl;)",

@@ -3,12 +3,15 @@ package checks
 import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/wacheck/wacheck/internal/testpki"
 	"github.com/wacheck/wacheck/pkg/probe"
+	"github.com/wacheck/wacheck/pkg/profile"
 	"github.com/wacheck/wacheck/pkg/report"
+	"github.com/wacheck/wacheck/pkg/subject"
 	"github.com/wacheck/wacheck/pkg/target"
 )
 
@@ -173,4 +176,32 @@ func TestThresholdsComeFromInput(t *testing.T) {
 		want{"timing.handshake", report.Warn, []string{"warning at 10 ms"}},
 		want{"cert.expiry", report.Warn, []string{"in 90 days"}},
 	)
+}
+
+// TestConnectPortDocumented: a sender that documents its ports (Twitch:
+// 443 only) fails any other port and names the source; one that documents
+// none only warns.
+func TestConnectPortDocumented(t *testing.T) {
+	for _, tc := range []struct {
+		sender string
+		port   int
+		st     report.Status
+		in     []string
+	}{
+		{"twitch", 8443, report.Fail, []string{"8443", "Twitch delivers to port 443 only", "dev.twitch.tv"}},
+		{"twitch", 443, report.Pass, []string{"443"}},
+		{"meta", 8443, report.Warn, []string{"8443"}},
+	} {
+		p, _ := profile.Lookup(tc.sender)
+		st := &State{Set: &subject.Set{Name: &subject.Name{Target: target.Target{Host: "example.com", Port: tc.port}}}}
+		v := connectPort(&Context{Profile: p}, st)
+		if v.status != tc.st {
+			t.Errorf("%s port %d: %s (%s), want %s", tc.sender, tc.port, v.status, v.detail, tc.st)
+		}
+		for _, s := range tc.in {
+			if !strings.Contains(v.detail, s) {
+				t.Errorf("%s port %d: %q lacks %q", tc.sender, tc.port, v.detail, s)
+			}
+		}
+	}
 }

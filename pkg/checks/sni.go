@@ -99,5 +99,5 @@ func httpResponse(cx *Context, s *State) verdict {
 		return warn("The handler answers with a server error: check the application's logs; "+retries+
 			", but deliveries are late meanwhile", "%s", what)
 	}
-	return info("%s. (A GET without hub.* parameters may rightly be refused; senders POST deliveries.)", what)
+	return info("%s. (%s)", what, getHint(p))
 }

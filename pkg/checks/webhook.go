@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -38,8 +39,11 @@ func webhookVerify(cx *Context, s *State) verdict {
 	if r == nil {
 		return skip("not sent: %s", stopWords(w))
 	}
-	if v.Kind == profile.VerifyPostChallenge || v.Kind == profile.VerifyPing {
+	switch v.Kind {
+	case profile.VerifyPostChallenge, profile.VerifyPing:
 		return verifyByPost(cx, w, r)
+	case profile.VerifyQueryToken:
+		return verifyQueryToken(cx, w, r)
 	}
 	what := fmt.Sprintf("%s %s", r.Method, webhook.Escape([]byte(r.Path)))
 	if len(w.Dropped) > 0 {
@@ -139,10 +143,8 @@ func verifyByPost(cx *Context, w *subject.Webhook, r *webhook.Request) verdict {
 		return fail(redirectFix, "%s answered %s: wacheck follows no redirect, and the answer must come from the "+
 			"callback URL itself", what, got)
 	case r.Status == http.StatusUnauthorized || r.Status == http.StatusForbidden:
-		return fail(fmt.Sprintf("Check that the handler's %s is the one wacheck signed with (--app-secret-file or "+
-			"WACHECK_APP_SECRET) and that it computes the %s over the raw body bytes; `wacheck sign --sender %s` "+
-			"computes the signature of a payload", sig.Secret, sig.Algorithm, p.Key),
-			"%s answered %s: the handler refused a correctly signed %s request", what, got, v.Event)
+		return fail(signingFix(sig, p.Key), "%s answered %s: the handler refused a correctly signed %s request", what, got,
+			v.Event)
 	case r.Status == http.StatusNotFound || r.Status == http.StatusMethodNotAllowed:
 		return fail("Route POST requests for this path to the handler",
 			"%s answered %s: no handler answers POST at this path", what, got)
@@ -154,19 +156,173 @@ func verifyByPost(cx *Context, w *subject.Webhook, r *webhook.Request) verdict {
 		if r.Status >= 200 && r.Status < 300 {
 			return pass("%s answered %d after %s", what, r.Status, ms(r.TTFB()))
 		}
-		return fail("Answer 2xx to the "+v.Event+" event (X-GitHub-Event: ping) like any correctly signed delivery",
-			"%s answered %s: %s records the webhook's first delivery as failed", what, got, p.Short)
+		return fail("Answer 2xx to the "+v.Event+" request like any correctly signed delivery",
+			"%s answered %s: %s does not confirm the webhook", what, got, p.Short)
 	}
 	c := r.Challenge
+	fix := "Answer the " + v.Event + " request with " + v.Answer + ", nothing else in the body"
+	switch v.Reply {
+	case profile.ReplyRawChallenge:
+		return rawChallengeAnswer(cx, r, what, got, fix)
+	case profile.ReplyTokenHMAC:
+		return tokenHMACAnswer(cx, w, r, what, got, fix)
+	case profile.ReplyPong:
+		return pongAnswer(cx, r, what, got, fix)
+	}
 	if form, ok := challengeAnswer(r, c); ok {
 		return pass("%s answered 200 with the challenge (%s) after %s", what, form, ms(r.TTFB()))
 	}
-	fix := "Answer the " + v.Event + " request with " + v.Answer + ", nothing else in the body"
 	if r.Status == http.StatusOK && bytes.Contains(r.Excerpt, []byte(c)) {
 		return fail(fix, "%s answered 200 with the challenge inside something else (%s): %s accepts %s", what,
 			quotedBody(r.Excerpt), p.Short, v.Answer)
 	}
 	return fail(fix, "%s answered %s, not 200 with the challenge %s", what, got, c)
+}
+
+// rawChallengeAnswer judges an answer that must be the challenge alone,
+// byte for byte (Twitch).
+func rawChallengeAnswer(cx *Context, r *webhook.Request, what, got, fix string) verdict {
+	p := cx.Profile
+	c := r.Challenge
+	b := r.Excerpt
+	switch {
+	case r.Status == http.StatusOK && string(b) == c && !r.Truncated:
+		return pass("%s answered 200 with exactly the raw challenge (%d bytes) after %s", what, len(c), ms(r.TTFB()))
+	case r.Status != http.StatusOK:
+		return fail(fix, "%s answered %s, not 200 with the challenge %s", what, got, c)
+	case string(b) == `"`+c+`"`:
+		return fail(fix, "%s answered 200 with the challenge in JSON quotes, %s: %s wants the raw challenge alone",
+			what, quotedBody(b), p.Short)
+	case bytes.Contains(b, []byte(c)) && bytes.HasPrefix(bytes.TrimSpace(b), []byte("{")):
+		return fail(fix, "%s answered 200 with the challenge inside JSON (%s): %s wants the raw challenge alone, "+
+			"not an object", what, quotedBody(b), p.Short)
+	case string(bytes.TrimSpace(b)) == c:
+		return fail(fix, "%s answered 200 with the challenge and white space around it (%s): %s wants it alone",
+			what, quotedBody(b), p.Short)
+	case bytes.Contains(b, []byte(c)):
+		return fail(fix, "%s answered 200 with the challenge inside other text (%s): %s wants it alone", what,
+			quotedBody(b), p.Short)
+	}
+	return fail(fix, "%s answered 200 with %s, not the challenge %s", what, bodyWords(r), c)
+}
+
+// tokenHMACAnswer judges an answer that must be JSON with the plainToken
+// and its HMAC with the secret (Zoom).
+func tokenHMACAnswer(cx *Context, w *subject.Webhook, r *webhook.Request, what, got, fix string) verdict {
+	p := cx.Profile
+	sig := w.Protocol.Signature
+	if r.Status != http.StatusOK {
+		return fail(fix, "%s answered %s, not 200 with the plainToken and its encryptedToken", what, got)
+	}
+	var ans struct {
+		PlainToken     *string `json:"plainToken"`
+		EncryptedToken *string `json:"encryptedToken"`
+	}
+	if r.Truncated || json.Unmarshal(r.Excerpt, &ans) != nil {
+		return fail(fix, "%s answered 200 with %s, not a JSON object with plainToken and encryptedToken", what,
+			bodyWords(r))
+	}
+	switch {
+	case ans.PlainToken == nil || *ans.PlainToken != r.Challenge:
+		return fail(fix, "%s answered 200 with %s: plainToken is not the %s sent", what, bodyWords(r), r.Challenge)
+	case ans.EncryptedToken == nil:
+		return fail(fix, "%s answered 200 with %s: no encryptedToken", what, bodyWords(r))
+	case r.Want == "" || !strings.EqualFold(*ans.EncryptedToken, r.Want):
+		return fail(fmt.Sprintf("Compute encryptedToken as the hex HMAC-SHA256 of plainToken alone, keyed with the %s "+
+			"wacheck was given (--app-secret-file or WACHECK_APP_SECRET): Node crypto.createHmac('sha256', "+
+			"secret).update(plainToken).digest('hex')", sig.Secret),
+			"%s answered 200 with plainToken right but encryptedToken %s, which is not the HMAC-SHA256 of plainToken "+
+				"with the %s wacheck was given: %s refuses the endpoint", what, quotedBody([]byte(*ans.EncryptedToken)),
+			sig.Secret, p.Short)
+	}
+	return pass("%s answered 200 with plainToken and the right encryptedToken after %s", what, ms(r.TTFB()))
+}
+
+// pongAnswer judges an answer that must be JSON {"type": 1} (Discord).
+func pongAnswer(cx *Context, r *webhook.Request, what, got, fix string) verdict {
+	if r.Status != http.StatusOK {
+		return fail(fix, "%s answered %s, not 200 with {\"type\": 1}", what, got)
+	}
+	var ans struct {
+		Type *json.Number `json:"type"`
+	}
+	if !r.Truncated && json.Unmarshal(r.Excerpt, &ans) == nil && ans.Type != nil && ans.Type.String() == "1" {
+		return pass("%s answered 200 with a PONG (type 1) after %s", what, ms(r.TTFB()))
+	}
+	return fail(fix, "%s answered 200 with %s, not a PONG ({\"type\": 1}): %s refuses the endpoint", what,
+		bodyWords(r), cx.Profile.Short)
+}
+
+// verifyQueryToken judges the answer to a token sent in the query: 200,
+// text/plain, the token URL-decoded as the whole body (Microsoft Graph).
+func verifyQueryToken(cx *Context, w *subject.Webhook, r *webhook.Request) verdict {
+	p := cx.Profile
+	v := w.Protocol.Verification
+	what := fmt.Sprintf("POST with ?%s=... (no body)", v.ChallengeParam)
+	fix := fmt.Sprintf("Answer the %s request with %s, within %s: ASP.NET Content(validationToken, \"text/plain\"); "+
+		"Express res.type('text/plain').send(req.query.%s); Flask return request.args['%s'], 200, "+
+		"{'Content-Type': 'text/plain'}", v.ChallengeParam, v.Answer, dur(deadlineOf(w, v)), v.ChallengeParam,
+		v.ChallengeParam)
+	if r.Err != nil {
+		return fail(fix, "%s failed: %s. %s does not create the subscription", what, errWords(r.Err), p.Short)
+	}
+	got := answerWords(r)
+	c := r.Challenge
+	b := r.Excerpt
+	ct := strings.ToLower(strings.TrimSpace(strings.Split(r.ContentType, ";")[0]))
+	switch {
+	case isRedirect(r.Status):
+		return fail(redirectFix, "%s answered %s: the answer must come from the notification URL itself", what, got)
+	case r.Status == http.StatusNotFound || r.Status == http.StatusMethodNotAllowed:
+		return fail("Route POST requests with "+v.ChallengeParam+" in the query to the handler, before any "+
+			"check of the body", "%s answered %s: no handler answers it at this path", what, got)
+	case r.Status != http.StatusOK:
+		return fail(fix, "%s answered %s, not 200 with the token", what, got)
+	case string(b) == c && !r.Truncated && ct == "text/plain":
+		return pass("%s answered 200, text/plain, with exactly the URL-decoded token (%d bytes) after %s", what, len(c),
+			ms(r.TTFB()))
+	case string(b) == c && !r.Truncated:
+		return fail(fix, "%s answered 200 with exactly the token but Content-Type %s: %s wants text/plain", what,
+			quotedBody([]byte(r.ContentType)), p.Short)
+	case string(b) == url.QueryEscape(c) || string(b) == strings.ReplaceAll(url.QueryEscape(c), "+", "%20"):
+		return fail(fix, "%s answered 200 with the token still URL-encoded (%s): decode it first", what, quotedBody(b))
+	case string(b) == `"`+c+`"`:
+		return fail(fix, "%s answered 200 with the token in JSON quotes (%s): the body must be the token alone, as "+
+			"text/plain", what, quotedBody(b))
+	case string(bytes.TrimSpace(b)) == c:
+		return fail(fix, "%s answered 200 with the token and white space around it (%s)", what, quotedBody(b))
+	case bytes.Contains(b, []byte(c)):
+		return fail(fix, "%s answered 200 with the token inside other text (%s)", what, quotedBody(b))
+	}
+	return fail(fix, "%s answered 200 with %s, not the token %s", what, bodyWords(r), quotedBody([]byte(c)))
+}
+
+// deadlineOf is how long the sender waits for the verification answer.
+func deadlineOf(w *subject.Webhook, v profile.Verification) time.Duration {
+	if v.Deadline > 0 {
+		return v.Deadline
+	}
+	return w.Deadline
+}
+
+// signingFix says how to make a handler accept wacheck's correctly signed
+// requests: the same secret (or, for Ed25519, the public half of
+// wacheck's signing key) and the signed bytes right.
+func signingFix(sig profile.Signature, sender string) string {
+	if sig.Asymmetric() {
+		return "Configure the handler, for this test, with the public key of the key wacheck signs with " +
+			"(`wacheck sign --sender " + sender + " --signing-key FILE --public-key` prints it), and check " +
+			sig.Header + " over " + sig.TimestampHeader + " followed by the raw body bytes"
+	}
+	if sig.SignsURL() {
+		return fmt.Sprintf("Check that the handler's %s is the one wacheck signed with (--app-secret-file or "+
+			"WACHECK_APP_SECRET) and that it signs the URL exactly as requested (https, host, port, path and query) "+
+			"followed by the POST parameters sorted by name; `wacheck sign --sender %s --url URL` computes it",
+			sig.Secret, sender)
+	}
+	return fmt.Sprintf("Check that the handler's %s is the one wacheck signed with (--app-secret-file or "+
+		"WACHECK_APP_SECRET) and that it computes the %s over the raw body bytes; `wacheck sign --sender %s` "+
+		"computes the signature of a payload", sig.Secret, sig.Algorithm, sender)
 }
 
 // challengeAnswer reports whether r answered 200 with the challenge c in
@@ -220,8 +376,11 @@ func webhookVerifyRejects(cx *Context, s *State) verdict {
 	case profile.VerifyNone:
 		return skip("%s sends no verification request: nothing to judge", cx.Profile.Short)
 	case profile.VerifyPing:
-		return skip("the %s event carries no token to check; webhook.signature judges deliveries signed with a "+
+		return skip("the %s request carries no token to check; webhook.signature judges deliveries signed with a "+
 			"wrong secret", v.Event)
+	case profile.VerifyQueryToken:
+		return skip("the %s request carries no secret: anyone may send one, and answering it confirms nothing to "+
+			"them; webhook.signature judges notifications with a wrong %s", v.Event, w.Protocol.Signature.Secret)
 	case profile.VerifyPostChallenge:
 		return verifyRejectsForged(cx, w)
 	}
@@ -260,11 +419,25 @@ func verifyRejectsForged(cx *Context, w *subject.Webhook) verdict {
 		return skip("not sent: %s", stopWords(w))
 	}
 	what := fmt.Sprintf("The %s POST signed with a wrong secret", v.Event)
+	if sig.Asymmetric() {
+		what = fmt.Sprintf("The %s POST with a signature that does not verify", v.Event)
+	}
 	switch {
 	case r.Err != nil:
 		return skip("%s got no answer (%s): nothing to judge", what, errWords(r.Err))
 	case isRedirect(r.Status):
 		return skip("%s answered %s: the endpoint redirects (webhook.verify)", what, answerWords(r))
+	case v.ForgedStatus != 0 && r.Status >= 200 && r.Status < 300:
+		return fail(signatureFix(sig)+fmt.Sprintf("; answer %d to the %s too", v.ForgedStatus, v.Event),
+			"%s answered %s: the handler accepts requests whose signature does not verify. %s sends such requests "+
+				"on purpose and refuses the endpoint (or removes it) when they are accepted", what, answerWords(r),
+			cx.Profile.Short)
+	case v.ForgedStatus != 0 && r.Status != v.ForgedStatus:
+		return warn(signatureFix(sig)+fmt.Sprintf("; answer exactly %d", v.ForgedStatus),
+			"%s answered %s: refused, but %s documents %d %s for a signature that does not verify", what,
+			answerWords(r), cx.Profile.Short, v.ForgedStatus, http.StatusText(v.ForgedStatus))
+	case v.ForgedStatus != 0:
+		return pass("%s answered %d, as %s requires", what, r.Status, cx.Profile.Short)
 	case r.Status == http.StatusOK && bytes.Contains(r.Excerpt, []byte(r.Challenge)):
 		return fail(signatureFix(sig)+"; check the signature before answering "+v.Event+" too",
 			"%s answered 200 with the challenge: the handler answers %s without checking %s, so anyone who knows "+
@@ -293,12 +466,21 @@ func webhookDelivery(cx *Context, s *State) verdict {
 			return fail(redirectFix, "%s answered %s: senders do not follow redirects on POST, so the delivery "+
 				"fails. %s", what, answerWords(r), retryWords(p))
 		case r.Status == http.StatusUnauthorized || r.Status == http.StatusForbidden:
-			return fail(fmt.Sprintf("Check that the handler's %s is the one wacheck signed with (--app-secret-file or "+
+			fix := fmt.Sprintf("Check that the handler's %s is the one wacheck signed with (--app-secret-file or "+
 				"WACHECK_APP_SECRET), and that it computes the %s over the raw request body bytes, not over JSON it "+
 				"parsed and wrote out again; `wacheck sign` computes the signature of a payload",
-				sig.Secret, sig.Algorithm),
-				"%s, signed with the %s wacheck was given (%s), answered %s: the handler refused a correctly signed "+
-					"delivery", what, sig.Secret, sig.Header, answerWords(r))
+				sig.Secret, sig.Algorithm)
+			signedWith := fmt.Sprintf("signed with the %s wacheck was given (%s)", sig.Secret, sig.Header)
+			switch {
+			case w.Protocol.ClientState:
+				fix = "Check that the handler compares clientState with the one its subscription set, and that wacheck " +
+					"was given the same (--app-secret-file or WACHECK_APP_SECRET)"
+				signedWith = "with the clientState wacheck was given"
+			case sig.Asymmetric() || sig.SignsURL():
+				fix = signingFix(sig, p.Key)
+			}
+			return fail(fix, "%s, %s, answered %s: the handler refused a correctly signed delivery", what, signedWith,
+				answerWords(r))
 		case r.Status == http.StatusRequestEntityTooLarge:
 			return fail(bodySizeFix, "%s of %s answered %s: a body size limit below even a small delivery",
 				what, size(r.BodySize), answerWords(r))
@@ -311,6 +493,10 @@ func webhookDelivery(cx *Context, s *State) verdict {
 				"%s answered %s: the handler refused a correctly signed delivery", what, answerWords(r))
 		}
 		ok = append(ok, fmt.Sprintf("%s got %d after %s", changeKind(r, ds), r.Status, ms(r.TTFB())))
+	}
+	if w.Protocol.ClientState {
+		return pass("Notifications (with the %s, Content-Type %s): %s", sig.Secret, w.Protocol.ContentType,
+			strings.Join(ok, "; "))
 	}
 	return pass("Signed deliveries (%s, Content-Type %s): %s", sig.Header, w.Protocol.ContentType, strings.Join(ok, "; "))
 }
@@ -332,8 +518,15 @@ func webhookSignature(cx *Context, s *State) verdict {
 		r    *webhook.Request
 		what string
 	}
+	if w.Protocol.ClientState {
+		return clientStateVerdict(cx, w, forged, unsigned)
+	}
 	var accepted, refused, noAnswer []string
-	for _, c := range []sent{{forged, "signed with a wrong secret"}, {unsigned, "without " + sig.Header}} {
+	forgedWords := "signed with a wrong secret"
+	if sig.Asymmetric() {
+		forgedWords = "signed with another key"
+	}
+	for _, c := range []sent{{forged, forgedWords}, {unsigned, "without " + sig.Header}} {
 		if c.r == nil {
 			continue
 		}
@@ -357,11 +550,50 @@ func webhookSignature(cx *Context, s *State) verdict {
 	return pass("%s: refused", capitalize(strings.Join(refused, " and ")))
 }
 
+// clientStateVerdict judges the notifications with a wrong clientState and
+// with none, for a sender that signs nothing (Microsoft Graph): refused is
+// right; accepted cannot be judged from outside, since the sender asks for
+// 202 to every notification whatever the handler does with it.
+func clientStateVerdict(cx *Context, w *subject.Webhook, forged, unsigned *webhook.Request) verdict {
+	p := cx.Profile
+	var accepted, refused []string
+	for _, c := range []struct {
+		r    *webhook.Request
+		what string
+	}{{forged, "with a wrong clientState"}, {unsigned, "without clientState"}} {
+		switch {
+		case c.r == nil:
+		case c.r.Err != nil:
+			refused = append(refused, fmt.Sprintf("the notification %s got no answer (%s)", c.what, errWords(c.r.Err)))
+		case c.r.Status >= 200 && c.r.Status < 300:
+			accepted = append(accepted, fmt.Sprintf("the notification %s got %d", c.what, c.r.Status))
+		default:
+			refused = append(refused, fmt.Sprintf("the notification %s got %s", c.what, answerWords(c.r)))
+		}
+	}
+	if len(accepted) == 0 {
+		return pass("%s signs nothing; its notifications carry the subscription's clientState instead, and %s: the "+
+			"handler checks it", p.Short, strings.Join(refused, " and "))
+	}
+	return info("%s signs nothing; its notifications carry the subscription's clientState instead. %s: %s asks for "+
+		"2xx to every notification, so the answer cannot show whether the handler drops one whose clientState "+
+		"differs. Make sure it compares clientState (in constant time) before acting on a notification",
+		p.Short, capitalize(strings.Join(accepted, " and ")), p.Short)
+}
+
 // webhookRawBody judges the delivery with escaped non-ASCII text: it must
 // be accepted like the ASCII ones.
 func webhookRawBody(cx *Context, s *State) verdict {
 	w := s.Webhook
 	p := cx.Profile
+	switch {
+	case w.Protocol.ClientState:
+		return skip("%s signs nothing (a clientState instead, judged by webhook.signature): no signature over the "+
+			"body to keep", p.Short)
+	case w.Protocol.Signature.SignsURL():
+		return skip("%s signs the URL and the decoded form parameters, not the body's bytes: there is no raw body "+
+			"to keep", p.Short)
+	}
 	r := w.Find(webhook.RoleNonASCII)
 	if r == nil {
 		return skip("%s", noDeliveryWords(w))
@@ -762,6 +994,16 @@ func echoFix(v profile.Verification) string {
 }
 
 func signatureFix(sig profile.Signature) string {
+	if sig.Asymmetric() {
+		return fmt.Sprintf("Verify %s, an %s signature of %s followed by the raw request body, with the "+
+			"application's public key (tweetnacl nacl.sign.detached.verify, PyNaCl VerifyKey.verify, Go "+
+			"ed25519.Verify) and answer 401 when it fails or is missing", sig.Header, sig.Algorithm, sig.TimestampHeader)
+	}
+	if sig.SignsURL() {
+		return fmt.Sprintf("Compute the %s of the full URL as requested followed by the POST parameters sorted by "+
+			"name, with the %s (the sender's RequestValidator does it), compare it in constant time with %s and "+
+			"answer 403 when it differs or is missing", sig.Algorithm, sig.Secret, sig.Header)
+	}
 	return fmt.Sprintf("Compute the %s of the raw request body with the %s, compare it in constant time with %s "+
 		"(hmac.compare_digest, crypto.timingSafeEqual, hmac.Equal) and answer 401 or 403 when it differs or is "+
 		"missing; `wacheck sign` shows the signature a payload must carry", sig.Algorithm, sig.Secret, sig.Header)
@@ -782,3 +1024,16 @@ const bodySizeFix = "Allow request bodies of at least 3 MB on the webhook's path
 
 const slowFix = "Answer 200 as soon as the delivery is verified and stored, and do the work afterwards (a " +
 	"queue or a background job); make sure bursts of concurrent deliveries are served in parallel"
+
+// getHint says why a plain GET may be refused, in the sender's terms: the
+// verification parameters of a sender that verifies by GET (Meta's hub.*).
+func getHint(p *profile.Profile) string {
+	if w := p.Webhook; w != nil && w.Verification.Kind == profile.VerifyHubChallenge && w.Verification.ModeParam != "" {
+		prefix, _, _ := strings.Cut(w.Verification.ModeParam, ".")
+		return "A GET without " + prefix + ".* parameters may rightly be refused; senders POST deliveries."
+	}
+	if p.Webhook != nil {
+		return "A GET may rightly be refused: " + p.Short + " POSTs every request it makes."
+	}
+	return "A GET may rightly be refused: senders POST deliveries."
+}

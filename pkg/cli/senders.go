@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/url"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -101,19 +103,38 @@ func writeJSON(w io.Writer, v any) error {
 // writeSendersList prints one line per profile, the default first.
 func writeSendersList(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SENDER\tNAME")
+	fmt.Fprintln(tw, "SENDER\tDOCUMENTED\tSOURCES\tNAME")
 	for _, p := range profile.All() {
 		name := p.Name
 		if p.Key == profile.Default {
 			name += " (default)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\n", p.Key, name)
+		fmt.Fprintf(tw, "%s\t%d of %d facts\t%s\t%s\n", p.Key, p.Documented(), len(p.Facts), sourceHosts(p), name)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	_, err := fmt.Fprintln(w, "\n'wacheck senders SENDER' shows one in full; 'wacheck probe --sender SENDER' acts as it.")
 	return err
+}
+
+// sourceHosts names the sites a profile's facts come from, "none" when
+// every fact is an assumption of wacheck's own.
+func sourceHosts(p *profile.Profile) string {
+	var hosts []string
+	for _, src := range p.Sources() {
+		h := src
+		if u, err := url.Parse(src); err == nil && u.Host != "" {
+			h = strings.TrimPrefix(u.Host, "www.")
+		}
+		if !slices.Contains(hosts, h) {
+			hosts = append(hosts, h)
+		}
+	}
+	if len(hosts) == 0 {
+		return "none"
+	}
+	return strings.Join(hosts, ", ")
 }
 
 // section prints labelled rows, the label column as wide as the section's
@@ -337,6 +358,20 @@ type senderSummaryJSON struct {
 	Key     string `json:"key"`
 	Name    string `json:"name"`
 	Default bool   `json:"default"`
+	// Documented and Facts count the profile's facts; Sources are their
+	// distinct sources.
+	Documented int      `json:"documented"`
+	Facts      int      `json:"facts"`
+	Sources    []string `json:"sources"`
+}
+
+func summaryOf(p *profile.Profile) senderSummaryJSON {
+	src := p.Sources()
+	if src == nil {
+		src = []string{}
+	}
+	return senderSummaryJSON{Key: p.Key, Name: p.Name, Default: p.Key == profile.Default, Documented: p.Documented(),
+		Facts: len(p.Facts), Sources: src}
 }
 
 type sendersListJSONT struct {
@@ -401,7 +436,7 @@ type senderJSON struct {
 func sendersListJSON() sendersListJSONT {
 	out := sendersListJSONT{Default: profile.Default, Senders: []senderSummaryJSON{}}
 	for _, p := range profile.All() {
-		out.Senders = append(out.Senders, senderSummaryJSON{Key: p.Key, Name: p.Name, Default: p.Key == profile.Default})
+		out.Senders = append(out.Senders, summaryOf(p))
 	}
 	return out
 }
@@ -416,7 +451,7 @@ func suitesJSON(ids []uint16) []suiteJSON {
 
 func senderJSONOf(p *profile.Profile) senderJSON {
 	out := senderJSON{
-		senderSummaryJSON: senderSummaryJSON{Key: p.Key, Name: p.Name, Default: p.Key == profile.Default},
+		senderSummaryJSON: summaryOf(p),
 		Client: tlsClientJSON{
 			MinVersion:          tlsnames.Version(p.MinVersion),
 			MaxVersion:          tlsnames.Version(p.MaxVersion),

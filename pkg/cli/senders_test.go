@@ -264,7 +264,7 @@ func TestSendersCommand(t *testing.T) {
 		code int
 		out  string
 	}{
-		{[]string{"senders"}, ExitOK, "meta     Meta (WhatsApp Cloud API) (default)"},
+		{[]string{"senders"}, ExitOK, "Meta (WhatsApp Cloud API) (default)"},
 		{[]string{"senders", "meta"}, ExitOK, "client.webhooks.fbclientcerts.com"},
 		{[]string{"senders", "meta", "generic"}, ExitUsage, ""},
 		{[]string{"senders", "whatsapp"}, ExitUsage, ""},

@@ -2,15 +2,22 @@ package cli
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/wacheck/wacheck/internal/readfile"
 	"github.com/wacheck/wacheck/pkg/profile"
 	"github.com/wacheck/wacheck/pkg/webhook"
 )
@@ -27,6 +34,17 @@ type SignOptions struct {
 	// Timestamp fills a timestamped scheme's {timestamp} (--timestamp);
 	// "" signs with Now's.
 	Timestamp string
+	// MessageID fills {message_id} (--message-id, Twitch); "" signs with a
+	// random one, printed on stderr.
+	MessageID string
+	// URL fills {url} (--url, Twilio): the full URL the sender requests.
+	URL string
+	// PublicKey prints the public key of --signing-key instead of signing
+	// (--public-key); GenKey writes a new Ed25519 private key (--gen-key).
+	PublicKey, GenKey bool
+	// Rand is the source of generated keys and message ids; crypto/rand
+	// when nil.
+	Rand io.Reader
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -37,7 +55,7 @@ const maxPayload = 16 << 20
 
 func newSignCmd(ios *IOStreams, getenv func(string) string, runF func(context.Context, *SignOptions) error) *cobra.Command {
 	opts := &SignOptions{IO: ios}
-	var secretFile, sender, secretArg string
+	var secretFile, keyFile, sender, secretArg string
 	cmd := &cobra.Command{
 		Use:   "sign [flags] < PAYLOAD",
 		Short: "Sign a webhook payload as the sender does, or check a signature",
@@ -50,12 +68,23 @@ signature instead: exit 0 when it matches, 1 when it does not.
 stripe (Stripe-Signature: t=<unix>,v1=<hex> over "<t>.<body>"), slack
 (X-Slack-Signature: v0=<hex> over "v0:<X-Slack-Request-Timestamp>:<body>"),
 shopify (X-Shopify-Hmac-SHA256: base64), zoom (x-zm-signature: v0=<hex> over
-"v0:<x-zm-request-timestamp>:<body>"), line (x-line-signature: base64). The
-timestamped schemes sign
---timestamp (Unix seconds), the current time without it; Slack's and Zoom's
---verify need --timestamp (the timestamp header received), Stripe's reads it
-from the header. Twitch, Twilio, Discord (Ed25519: only Discord can sign) and
-Microsoft Graph are refused.
+"v0:<x-zm-request-timestamp>:<body>"), line (x-line-signature: base64),
+twitch (Twitch-Eventsub-Message-Signature: sha256=<hex> over message id +
+timestamp + body; --message-id, a random one when not given; --timestamp in
+RFC 3339), twilio (X-Twilio-Signature: base64 HMAC-SHA1 over --url, the full
+URL, followed by the form-encoded POST parameters on stdin sorted by name) and
+discord (X-Signature-Ed25519 over X-Signature-Timestamp + body). The
+timestamped schemes sign --timestamp (Unix seconds; Twitch: RFC 3339), the
+current time without it; --verify needs the timestamp (and Twitch's message
+id) received, except Stripe's, read from the header. Microsoft Graph signs
+nothing and is refused.
+
+Discord signs with its own Ed25519 private key, which nobody else has: wacheck
+signs with a key of yours instead (--signing-key, a PKCS#8 PEM file; --gen-key
+writes a new one), so a handler accepts wacheck's signatures only while it is
+configured with that key's public half (--public-key prints it, as the hex
+Discord shows as the application's public key). Use it for tests, never in
+place of Discord's key in production.
 
 The payload is signed byte for byte: a trailing newline (echo adds one) or JSON
 written out again (non-ASCII as ä instead of \u00e4) changes the signature.
@@ -65,7 +94,12 @@ WACHECK_APP_SECRET, never from the command line.`,
   wacheck sign --secret-file app-secret.txt --verify 'sha256=ab12...' < payload.json
   WACHECK_APP_SECRET=... wacheck sign < payload.json
   wacheck sign --sender stripe --timestamp 1492774577 --secret-file whsec.txt < event.json
-  wacheck sign --sender slack --timestamp 1531420618 --secret-file signing-secret.txt --verify 'v0=a211...' < body`,
+  wacheck sign --sender slack --timestamp 1531420618 --secret-file signing-secret.txt --verify 'v0=a211...' < body
+  wacheck sign --sender twitch --message-id ID --timestamp 2026-01-01T00:00:00Z --secret-file secret.txt < event.json
+  wacheck sign --sender twilio --url 'https://example.com/sms?x=1' --secret-file auth-token.txt < form-body.txt
+  wacheck sign --sender discord --gen-key > discord-test-key.pem
+  wacheck sign --sender discord --signing-key discord-test-key.pem --public-key
+  wacheck sign --sender discord --signing-key discord-test-key.pem --timestamp 1700000000 < interaction.json`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 0 {
 				return usageErrorf("give the payload on stdin: wacheck sign --secret-file FILE < payload.json",
@@ -86,29 +120,35 @@ WACHECK_APP_SECRET, never from the command line.`,
 				switch {
 				case p.Webhook == nil:
 					why = "has no signature scheme"
-				case p.Webhook.Signature.Algorithm == "Ed25519":
-					why = "signs with Ed25519 and its own private key: only " + p.Short + " can sign (a handler checks " +
-						"with the public key)"
-				case !strings.Contains(p.Webhook.Signature.Signed, "{body}") ||
-					strings.Contains(strings.NewReplacer("{timestamp}", "", "{body}", "").Replace(p.Webhook.Signature.Signed), "{"):
-					why = "signs more than a body and a timestamp (" + p.Webhook.Signature.Signed + "), which wacheck sign does not take"
+				case p.Webhook.ClientState:
+					why = "signs nothing: its notifications carry a clientState to compare instead"
 				}
 				return usageErrorf("give a sender whose signature wacheck computes: --sender "+strings.Join(signingSenders(), ", "),
 					"--sender %s %s", sender, why)
 			}
 			opts.Scheme = p.Webhook.Signature
-			if err := checkTimestamp(opts, p); err != nil {
+			if err := checkSignFlags(opts, p, secretFile, keyFile); err != nil {
 				return err
 			}
-			secret, err := readSecret("--secret-file", secretFile, envAppSecret, p.Webhook.Signature.Secret, getenv)
-			if err != nil {
-				return err
+			if opts.Scheme.Asymmetric() {
+				if !opts.GenKey {
+					key, err := readSigningKey(keyFile)
+					if err != nil {
+						return err
+					}
+					opts.Secret = key
+				}
+			} else {
+				secret, err := readSecret("--secret-file", secretFile, envAppSecret, p.Webhook.Signature.Secret, getenv)
+				if err != nil {
+					return err
+				}
+				if secret == "" {
+					return usageErrorf("give --secret-file FILE or set "+envAppSecret,
+						"no %s to sign with", p.Webhook.Signature.Secret)
+				}
+				opts.Secret = []byte(secret)
 			}
-			if secret == "" {
-				return usageErrorf("give --secret-file FILE or set "+envAppSecret,
-					"no %s to sign with", p.Webhook.Signature.Secret)
-			}
-			opts.Secret = []byte(secret)
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -119,7 +159,12 @@ WACHECK_APP_SECRET, never from the command line.`,
 	fl.StringVar(&secretFile, "secret-file", "", "read the secret (Meta: the App Secret; Stripe: the endpoint's signing secret) from this file (or set "+envAppSecret+")")
 	fl.StringVar(&opts.Verify, "verify", "", "check this signature (e.g. sha256=<hex>) instead of printing one: exit 0 if it matches, 1 if not")
 	fl.StringVar(&sender, "sender", profile.Default, "webhook sender whose signature scheme to use: "+strings.Join(signingSenders(), ", "))
-	fl.StringVar(&opts.Timestamp, "timestamp", "", "Unix time to sign with (stripe, slack, zoom); the current time when not given")
+	fl.StringVar(&opts.Timestamp, "timestamp", "", "time to sign with (stripe, slack, zoom, discord: Unix seconds; twitch: RFC 3339); the current time when not given")
+	fl.StringVar(&opts.MessageID, "message-id", "", "twitch: the Twitch-Eventsub-Message-Id to sign with; a random one when not given")
+	fl.StringVar(&opts.URL, "url", "", "twilio: the full URL the request is sent to (scheme, host, port, path and query)")
+	fl.StringVar(&keyFile, "signing-key", "", "discord: read the Ed25519 private key (PKCS#8 PEM) to sign with from this file")
+	fl.BoolVar(&opts.PublicKey, "public-key", false, "discord: print the public key of --signing-key (hex) for the handler, instead of signing")
+	fl.BoolVar(&opts.GenKey, "gen-key", false, "discord: write a new Ed25519 private key (PKCS#8 PEM) to stdout, its public key to stderr")
 	fl.StringVar(&secretArg, "secret", "", "")
 	_ = fl.MarkHidden("secret")
 	return cmd
@@ -136,26 +181,132 @@ func signingSenders() []string {
 	return out
 }
 
+// checkSignFlags checks the flags against the scheme: --timestamp,
+// --message-id, --url and the key flags each only where the scheme has a
+// use for them.
+func checkSignFlags(o *SignOptions, p *profile.Profile, secretFile, keyFile string) error {
+	s := o.Scheme
+	asym := s.Asymmetric()
+	switch {
+	case !asym && (keyFile != "" || o.PublicKey || o.GenKey):
+		return usageErrorf("give the shared secret with --secret-file FILE or "+envAppSecret,
+			"--signing-key, --public-key and --gen-key are for Ed25519 senders (discord); %s signs with a shared %s",
+			p.Key, s.Secret)
+	case asym && secretFile != "":
+		return usageErrorf("give an Ed25519 private key with --signing-key FILE (wacheck sign --sender "+p.Key+
+			" --gen-key writes one)", "--sender %s signs with Ed25519, not a shared secret: --secret-file does not apply",
+			p.Key)
+	case asym && o.GenKey && (keyFile != "" || o.PublicKey || o.Verify != ""):
+		return usageErrorf("run --gen-key alone: wacheck sign --sender "+p.Key+" --gen-key > key.pem",
+			"--gen-key writes a new key and takes no other key flag or --verify")
+	case asym && !o.GenKey && keyFile == "":
+		return usageErrorf("write a test key with wacheck sign --sender "+p.Key+" --gen-key > key.pem, configure the "+
+			"handler with its public key (--public-key), and give --signing-key key.pem",
+			"--sender %s needs --signing-key: %s signs with its own private key, which wacheck does not have", p.Key,
+			p.Short)
+	case o.MessageID != "" && s.MessageIDHeader == "":
+		return usageErrorf("leave out --message-id", "--sender %s signs no message id", p.Key)
+	case o.URL != "" && !s.SignsURL():
+		return usageErrorf("leave out --url: "+p.Short+" signs the body", "--sender %s signs no URL", p.Key)
+	case s.SignsURL() && o.URL == "":
+		return usageErrorf("give the URL exactly as "+p.Short+" requests it: --url 'https://example.com/sms?x=1'",
+			"--sender %s signs the full URL with the form parameters: --url is needed", p.Key)
+	case s.SignsURL():
+		if u, err := url.Parse(o.URL); err != nil || u.Scheme == "" || u.Host == "" {
+			return usageErrorf("give the full URL, scheme and host included: --url 'https://example.com/sms'",
+				"--url %q is not a full URL", o.URL)
+		}
+	case o.Verify != "" && s.MessageIDHeader != "" && o.MessageID == "":
+		return usageErrorf(fmt.Sprintf("give the %s header's value received with the payload: --message-id ID",
+			s.MessageIDHeader), "--verify with --sender %s needs --message-id", p.Key)
+	}
+	return checkTimestamp(o, p)
+}
+
 // checkTimestamp checks --timestamp against the scheme.
 func checkTimestamp(o *SignOptions, p *profile.Profile) error {
 	s := o.Scheme
 	switch {
 	case o.Timestamp != "" && !s.Timestamped():
-		return usageErrorf("leave out --timestamp: "+p.Short+" signs the body alone",
+		return usageErrorf("leave out --timestamp: "+p.Short+" signs no timestamp",
 			"--sender %s signs no timestamp", p.Key)
+	case o.Timestamp != "" && s.TimestampFormat == profile.TimestampRFC3339:
+		if _, err := time.Parse(time.RFC3339Nano, o.Timestamp); err != nil {
+			return usageErrorf("give the timestamp in RFC 3339, as the "+s.TimestampHeader+" header has it, e.g. "+
+				"--timestamp 2026-01-01T00:00:00.123456789Z", "--timestamp %q is not an RFC 3339 time", o.Timestamp)
+		}
 	case o.Timestamp != "":
 		if n, err := strconv.ParseInt(o.Timestamp, 10, 64); err != nil || n < 0 {
 			return usageErrorf("give the timestamp as Unix seconds, e.g. --timestamp 1531420618",
 				"--timestamp %q is not a Unix time", o.Timestamp)
 		}
 	case o.Verify != "" && s.Timestamped() && s.TimestampHeader != "":
-		return usageErrorf(fmt.Sprintf("give the %s header's value received with the payload: --timestamp N",
+		return usageErrorf(fmt.Sprintf("give the %s header's value received with the payload: --timestamp T",
 			s.TimestampHeader), "--verify with --sender %s needs --timestamp", p.Key)
 	}
 	return nil
 }
 
+// maxKeyFile bounds a key file's size.
+const maxKeyFile = 64 << 10
+
+// readSigningKey reads an Ed25519 private key from a PKCS#8 PEM file
+// ("PRIVATE KEY", as openssl genpkey -algorithm ed25519 and --gen-key
+// write it). No message shows the file's content.
+func readSigningKey(path string) (ed25519.PrivateKey, error) {
+	data, err := readfile.Regular(path, maxKeyFile)
+	if err != nil {
+		return nil, usageErrorf("give a readable PEM file holding an Ed25519 private key (wacheck sign --sender discord "+
+			"--gen-key > key.pem writes one)", "--signing-key: %v", readfile.Words(err))
+	}
+	block, _ := pem.Decode(data)
+	if block == nil || block.Type != "PRIVATE KEY" {
+		return nil, usageErrorf("give a PKCS#8 PEM file (-----BEGIN PRIVATE KEY-----), as openssl genpkey -algorithm "+
+			"ed25519 or wacheck sign --sender discord --gen-key writes", "--signing-key: not a PKCS#8 PEM private key")
+	}
+	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	priv, ok := k.(ed25519.PrivateKey)
+	if err != nil || !ok {
+		return nil, usageErrorf("give an Ed25519 key: openssl genpkey -algorithm ed25519, or wacheck sign --sender "+
+			"discord --gen-key", "--signing-key: not an Ed25519 private key")
+	}
+	return priv, nil
+}
+
+// genKey writes a new Ed25519 private key as PKCS#8 PEM to stdout and its
+// public key, hex, to stderr.
+func genKey(o *SignOptions) error {
+	r := o.Rand
+	if r == nil {
+		r = rand.Reader
+	}
+	pub, priv, err := ed25519.GenerateKey(r)
+	if err != nil {
+		return &RuntimeError{Err: fmt.Errorf("sign: generating a key: %w", err)}
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		return &RuntimeError{Err: fmt.Errorf("sign: encoding the key: %w", err)}
+	}
+	if err := pem.Encode(o.IO.Out, &pem.Block{Type: "PRIVATE KEY", Bytes: der}); err != nil {
+		return &RuntimeError{Err: fmt.Errorf("sign: writing the key: %w", err)}
+	}
+	fmt.Fprintf(o.IO.ErrOut, "public key: %s\n(configure the handler under test with it instead of the application's "+
+		"public key; keep the private key for tests only)\n", hex.EncodeToString(pub))
+	return nil
+}
+
 func runSign(ctx context.Context, o *SignOptions) error {
+	if o.GenKey {
+		return genKey(o)
+	}
+	if o.PublicKey {
+		pub := ed25519.PrivateKey(o.Secret).Public().(ed25519.PublicKey)
+		if _, err := fmt.Fprintln(o.IO.Out, hex.EncodeToString(pub)); err != nil {
+			return &RuntimeError{Err: fmt.Errorf("sign: writing the key: %w", err)}
+		}
+		return nil
+	}
 	payload, err := io.ReadAll(io.LimitReader(o.IO.In, maxPayload+1))
 	if err != nil {
 		return &RuntimeError{Err: fmt.Errorf("sign: reading the payload: %w", err)}
@@ -171,7 +322,20 @@ func runSign(ctx context.Context, o *SignOptions) error {
 	}
 	ts := o.Timestamp
 	if ts == "" && s.Timestamped() {
-		ts = strconv.FormatInt(now().Unix(), 10)
+		ts = s.FormatTimestamp(now())
+	}
+	id := o.MessageID
+	if id == "" && s.MessageIDHeader != "" {
+		b := make([]byte, 16)
+		r := o.Rand
+		if r == nil {
+			r = rand.Reader
+		}
+		if _, err := io.ReadFull(r, b); err != nil {
+			return &RuntimeError{Err: fmt.Errorf("sign: making a message id: %w", err)}
+		}
+		id = hex.EncodeToString(b[:4]) + "-" + hex.EncodeToString(b[4:6]) + "-" + hex.EncodeToString(b[6:8]) + "-" +
+			hex.EncodeToString(b[8:10]) + "-" + hex.EncodeToString(b[10:])
 	}
 	if o.Verify != "" {
 		if t := webhook.HeaderTimestamp(s, o.Verify); t != "" {
@@ -182,8 +346,13 @@ func runSign(ctx context.Context, o *SignOptions) error {
 			ts = t
 		}
 	}
-	value, err := webhook.Sign(s, o.Secret, payload, ts)
+	m := webhook.Message{Body: payload, Timestamp: ts, MessageID: id, URL: o.URL}
+	value, err := webhook.SignMessage(s, o.Secret, m)
 	if err != nil {
+		if s.SignsURL() {
+			return usageErrorf("give the POST parameters on stdin form-encoded, as "+s.Header+"'s sender sends them "+
+				"(From=%2B15550100001&Body=hello)", "sign: %v", err)
+		}
 		return &RuntimeError{Err: fmt.Errorf("sign: %w", err)}
 	}
 	if o.Verify == "" {
@@ -194,11 +363,16 @@ func runSign(ctx context.Context, o *SignOptions) error {
 			fmt.Fprintf(o.IO.ErrOut, "signed with %s: %s (the current time; give --timestamp to choose it)\n",
 				s.TimestampHeader, ts)
 		}
+		if o.MessageID == "" && s.MessageIDHeader != "" {
+			fmt.Fprintf(o.IO.ErrOut, "signed with %s: %s (a random one; give --message-id to choose it)\n",
+				s.MessageIDHeader, id)
+		}
 		return nil
 	}
-	ok, err := webhook.Verify(s, o.Secret, payload, ts, o.Verify)
+	ok, err := webhook.VerifyMessage(s, o.Secret, m, o.Verify)
 	if errors.Is(err, webhook.ErrSignatureForm) {
-		example, _ := webhook.Sign(s, []byte("x"), nil, "<unix time>")
+		example, _ := webhook.SignMessage(s, o.Secret, webhook.Message{Timestamp: "<unix time>", MessageID: "x",
+			URL: "https://x", Body: []byte{}})
 		return usageErrorf(fmt.Sprintf("give the %s header's value as received, of the form %s",
 			s.Header, formOf(s, example)),
 			"--verify: not a %s signature", s.Algorithm)
@@ -209,7 +383,7 @@ func runSign(ctx context.Context, o *SignOptions) error {
 	if !ok {
 		return &RuntimeError{
 			Err: fmt.Errorf("sign: the signature does not match the payload (%d bytes): signed with this %s it is %s",
-				len(payload), s.Secret, value),
+				len(payload), keyWords(s), value),
 			Hint: "the payload must be the raw bytes as delivered: a trailing newline (echo adds one; use printf or the " +
 				"saved body), JSON written out again (\\u00e4 turned into ä) or a different " + s.Secret + " changes the signature",
 		}
@@ -217,13 +391,31 @@ func runSign(ctx context.Context, o *SignOptions) error {
 	if _, err := fmt.Fprintf(o.IO.Out, "ok: the signature matches the payload (%d bytes)\n", len(payload)); err != nil {
 		return &RuntimeError{Err: fmt.Errorf("sign: writing the result: %w", err)}
 	}
-	if n, err := strconv.ParseInt(ts, 10, 64); err == nil && s.Tolerance > 0 {
-		if age := now().Sub(time.Unix(n, 0)); age > s.Tolerance || -age > s.Tolerance {
+	if signed, ok := parseTimestamp(s, ts); ok && s.Tolerance > 0 {
+		if age := now().Sub(signed); age > s.Tolerance || -age > s.Tolerance {
 			fmt.Fprintf(o.IO.ErrOut, "note: the timestamp %s is %s from now: a handler that enforces the sender's "+
 				"%s tolerance refuses it (a replay)\n", ts, age.Round(time.Second).Abs(), s.Tolerance)
 		}
 	}
 	return nil
+}
+
+// parseTimestamp reads a timestamp as the scheme writes it.
+func parseTimestamp(s profile.Signature, ts string) (time.Time, bool) {
+	if s.TimestampFormat == profile.TimestampRFC3339 {
+		t, err := time.Parse(time.RFC3339Nano, ts)
+		return t, err == nil
+	}
+	n, err := strconv.ParseInt(ts, 10, 64)
+	return time.Unix(n, 0), err == nil
+}
+
+// keyWords names the key a scheme signs with, for messages.
+func keyWords(s profile.Signature) string {
+	if s.Asymmetric() {
+		return "signing key"
+	}
+	return s.Secret
 }
 
 // formOf writes a signature's form with its MAC elided: sha256=<64 hex

@@ -61,6 +61,7 @@ type webhookFlags struct {
 	probeFlags
 	verifyTokenFile string
 	appSecretFile   string
+	signingKeyFile  string
 	// refused are the flags that would take a secret on the command line.
 	verifyToken, appSecret string
 	// deliveriesSet is true when --deliveries was given.
@@ -88,14 +89,27 @@ WACHECK_TEST), so they are sent only with --deliver. Nothing is sent to a
 server whose certificate does not verify.
 
 --sender picks the sender (wacheck senders): meta (above; the default),
-stripe and shopify (no verification request: the webhook.verify checks skip),
-github (a signed ping event, answered 2xx), slack (a signed url_verification
-POST, answered with the challenge as text/plain, form or JSON, and the same
-signed with a wrong secret, which must not get it). Their deliveries are signed
-with the secret from --app-secret-file (Stripe's endpoint signing secret,
-GitHub's webhook secret, Slack's signing secret, Shopify's app client secret);
-GitHub and Slack sign their verification request too, so it is needed without
---deliver as well.`,
+stripe, shopify and twilio (no verification request: the webhook.verify checks
+skip), github (a signed ping event, answered 2xx), line (a signed webhook with
+no events, answered 200), slack (a signed url_verification POST, answered with
+the challenge as text/plain, form or JSON), twitch (a signed
+webhook_callback_verification, answered with the raw challenge), zoom (a
+signed endpoint.url_validation, answered with plainToken and its HMAC), discord
+(a signed PING, answered {"type":1}); for these four the same request signed
+wrongly must not be answered (Discord: 401). msgraph: a POST with
+?validationToken=..., answered 200 text/plain with the decoded token within
+10 s; its notifications carry a clientState instead of a signature.
+Deliveries are signed with the secret from --app-secret-file (Stripe's endpoint
+signing secret, GitHub's webhook secret, Slack's signing secret, Shopify's app
+client secret, Zoom's secret token, Twitch's subscription secret, LINE's
+channel secret, Twilio's auth token, Graph's clientState); senders that sign
+their verification request need it without --deliver as well.
+
+Discord signs with its own Ed25519 private key, which wacheck does not have:
+give --signing-key, a test key of yours (wacheck sign --sender discord
+--gen-key writes one), and run the handler under test with that key's public
+half (wacheck sign --sender discord --signing-key FILE --public-key) instead
+of the application's public key while testing.`,
 		Example: `  wacheck webhook https://api.example.com/webhook
   WACHECK_VERIFY_TOKEN=... WACHECK_APP_SECRET=... wacheck webhook https://api.example.com/webhook --deliver
   wacheck webhook https://api.example.com/webhook --verify-token-file token.txt --app-secret-file app-secret.txt --deliver
@@ -128,6 +142,7 @@ GitHub and Slack sign their verification request too, so it is needed without
 	tf.Usage = "time limit for the whole run: the probe, the verification requests and the deliveries"
 	fl.StringVar(&f.verifyTokenFile, "verify-token-file", "", "read the verify token from this file (or set "+envVerifyToken+")")
 	fl.StringVar(&f.appSecretFile, "app-secret-file", "", "read the App Secret that signs deliveries from this file (or set "+envAppSecret+")")
+	fl.StringVar(&f.signingKeyFile, "signing-key", "", "discord: read the Ed25519 private key (PKCS#8 PEM) wacheck signs with; the handler must check with its public key")
 	fl.BoolVar(&opts.Deliver, "deliver", false, "send the signed test deliveries (they reach the handler's business logic)")
 	fl.IntVar(&opts.Deliveries, "deliveries", webhook.DefaultDeliveries, "with --deliver, how many deliveries to time (some at once)")
 	// Secrets on the command line are refused, with a hint.
@@ -175,6 +190,13 @@ func (o *WebhookOptions) complete(arg string, f webhookFlags, getenv func(string
 		return err
 	}
 	p := profile.MustLookup(o.Sender)
+	if p.Webhook != nil && p.Webhook.Signature.Asymmetric() {
+		return o.completeSigningKey(p, f)
+	}
+	if f.signingKeyFile != "" {
+		return usageErrorf("give the shared secret with --app-secret-file FILE or "+envAppSecret,
+			"--signing-key is for Ed25519 senders (discord); --sender %s signs with a shared secret", p.Key)
+	}
 	what, where := "App Secret", "the App Secret (App Dashboard > App settings > Basic)"
 	if p.Webhook != nil && p.Key != profile.Default {
 		what = p.Webhook.Signature.Secret
@@ -186,15 +208,42 @@ func (o *WebhookOptions) complete(arg string, f webhookFlags, getenv func(string
 	}
 	o.Secret = []byte(secret)
 	if o.Deliver && len(o.Secret) == 0 {
+		use := "to sign the deliveries"
+		if p.Webhook != nil && p.Webhook.ClientState {
+			use = "to put in the notifications (" + p.Short + " signs nothing)"
+		}
 		return usageErrorf("give "+where+" with --app-secret-file FILE or "+envAppSecret,
-			"--deliver needs the %s to sign the deliveries", what)
+			"--deliver needs the %s %s", what, use)
 	}
-	if w := p.Webhook; w.Supported() && len(o.Secret) == 0 &&
+	if w := p.Webhook; w.Supported() && len(o.Secret) == 0 && !w.ClientState &&
 		(w.Verification.Kind == profile.VerifyPostChallenge || w.Verification.Kind == profile.VerifyPing) {
 		return usageErrorf("give "+where+" with --app-secret-file FILE or "+envAppSecret,
 			"--sender %s: %s signs its %s request, so wacheck needs the %s to send it", p.Key, p.Short,
 			w.Verification.Event, what)
 	}
+	return nil
+}
+
+// completeSigningKey reads the Ed25519 key of a sender that signs with a
+// private key of its own (Discord): wacheck signs with the user's test key
+// instead, which the handler under test must check with.
+func (o *WebhookOptions) completeSigningKey(p *profile.Profile, f webhookFlags) error {
+	if f.appSecretFile != "" {
+		return usageErrorf("give an Ed25519 private key with --signing-key FILE (wacheck sign --sender "+p.Key+
+			" --gen-key writes one)", "--sender %s signs with Ed25519, not a shared secret: --app-secret-file does not "+
+			"apply", p.Key)
+	}
+	if f.signingKeyFile == "" {
+		return usageErrorf("write a test key with wacheck sign --sender "+p.Key+" --gen-key > key.pem, run the handler "+
+			"with its public key (wacheck sign --sender "+p.Key+" --signing-key key.pem --public-key) and give "+
+			"--signing-key key.pem", "--sender %s: %s signs with its own private key, which wacheck does not have; "+
+			"it needs --signing-key", p.Key, p.Short)
+	}
+	key, err := readSigningKey(f.signingKeyFile)
+	if err != nil {
+		return err
+	}
+	o.Secret = key
 	return nil
 }
 

@@ -521,7 +521,7 @@ func TestWebhookJSONMatchesSchema(t *testing.T) {
 	}
 	addr, root := webhookServer(t, &testwebhook.Handler{})
 	r := runWebhookCmd(t, addr, root, nil, "--enumerate=false", "-v")
-	for _, s := range []string{"Verification request answered with the challenge", "hub.verify_token=REDACTED"} {
+	for _, s := range []string{"Verification handshake answered as the sender expects", "hub.verify_token=REDACTED"} {
 		if !strings.Contains(r.stdout, s) {
 			t.Errorf("text report lacks %q:\n%s", s, r.stdout)
 		}

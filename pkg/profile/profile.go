@@ -123,6 +123,30 @@ type Fact struct {
 	Source     string
 }
 
+// Sources lists the distinct sources of the profile's facts, in the order
+// the facts cite them: the sender's own pages for documented facts, and
+// the third parties an assumption follows.
+func (p *Profile) Sources() []string {
+	var out []string
+	for _, f := range p.Facts {
+		if f.Source != "" && !slices.Contains(out, f.Source) {
+			out = append(out, f.Source)
+		}
+	}
+	return out
+}
+
+// Documented counts the facts the sender documents.
+func (p *Profile) Documented() int {
+	n := 0
+	for _, f := range p.Facts {
+		if f.Documented {
+			n++
+		}
+	}
+	return n
+}
+
 // Offers reports whether the client offers suite in version.
 func (p *Profile) Offers(version, suite uint16) bool {
 	if version < p.MinVersion || version > p.MaxVersion {

@@ -383,7 +383,9 @@ const (
 	lineTLSSpec      = "https://developers.line.biz/en/docs/messaging-api/ssl-tls-spec-of-the-webhook-source/"
 	lineTLSNews      = "https://developers.line.biz/en/news/2020/10/06/update-webhook-client-and-root-certificate/"
 	lineSignature    = "https://developers.line.biz/en/docs/messaging-api/verify-webhook-signature/"
+	lineVerify       = "https://developers.line.biz/en/docs/messaging-api/verify-webhook-url/"
 	twitchWebhooks   = "https://dev.twitch.tv/docs/eventsub/handling-webhook-events/"
+	twitchReplay     = "https://dev.twitch.tv/docs/eventsub/#guarding-against-replay-attacks"
 	zoomWebhooks     = "https://developers.zoom.us/docs/api/webhooks/"
 	zoomRequirements = "https://marketplace.zoom.us/docs/api-reference/webhook-reference/"
 	zoomDelays       = "https://developers.zoom.us/blog/webhook-delays.md"
@@ -435,7 +437,8 @@ func line() *Profile {
 		{"response deadline", "not documented here; wacheck waits 10 s", false, ""},
 		{"signature", "x-line-signature: base64 HMAC-SHA256 of the request body, keyed with the channel secret " +
 			"(header names may change case)", true, lineSignature},
-		{"verification request", "not retrieved: wacheck webhook does not act LINE's out", false, ""},
+		{"verification request", "Verify (in the console, or the test endpoint) sends a POST without webhook events, " +
+			"{\"destination\": ..., \"events\": []}, to be answered 200; wacheck signs it like a delivery", true, lineVerify},
 	}
 	return p
 }
@@ -470,7 +473,10 @@ func twitch() *Profile {
 		Fact{"verification request", "webhook_callback_verification: answer 200 with the raw challenge", true,
 			twitchWebhooks},
 		Fact{"signature", "Twitch-Eventsub-Message-Signature: sha256=<hex HMAC-SHA256 of message id + timestamp + " +
-			"raw body>; wacheck sign does not compute it (it takes no message id)", true, twitchWebhooks},
+			"raw body>, keyed with the subscription's secret; the id and the timestamp (RFC 3339) come in " +
+			"Twitch-Eventsub-Message-Id and Twitch-Eventsub-Message-Timestamp", true, twitchWebhooks},
+		Fact{"timestamp tolerance", "refuse a message whose timestamp is more than 10 minutes old, or whose " +
+			"message id was seen before (replay)", true, twitchReplay},
 	)
 	return p
 }
@@ -496,8 +502,7 @@ func zoom() *Profile {
 		Fact{"response deadline", "200 or 204 within 3 s", true, zoomDelays},
 		Fact{"retries", "3: after 5, 20 and 60 minutes", true, zoomDelays},
 		Fact{"verification request", "endpoint.url_validation, answered with plainToken and encryptedToken (hex " +
-			"HMAC-SHA256 of it with the secret token), repeated every 72 hours; wacheck webhook does not act it out " +
-			"yet", true, zoomValidation},
+			"HMAC-SHA256 of it with the secret token), repeated every 72 hours", true, zoomValidation},
 		Fact{"signature", "x-zm-signature: v0=<hex HMAC-SHA256 keyed with the secret token> over " +
 			"\"v0:<x-zm-request-timestamp>:<raw body>\"", true, zoomWebhooks},
 	)
@@ -524,9 +529,9 @@ func discord() *Profile {
 		Fact{"signature", "X-Signature-Ed25519 over X-Signature-Timestamp + raw body, checked with the " +
 			"application's public key; an invalid signature must get 401, and Discord sends deliberately bad " +
 			"ones", true, discordSecurity},
-		Fact{"what wacheck can check", "the TLS side only: wacheck holds no Discord private key, so it can " +
-			"neither sign a PING or a delivery Discord's handler would accept nor tell a handler that verifies " +
-			"from one that does not; `wacheck sign` refuses the scheme", false, ""},
+		Fact{"what wacheck can check", "wacheck holds no Discord private key: it signs with a test key of yours " +
+			"(--signing-key), so the handler under test must check with that key's public half instead of the " +
+			"application's; configured with the application's key it rightly refuses every wacheck request", false, ""},
 	)
 	return p
 }
@@ -560,8 +565,8 @@ func twilio() *Profile {
 			twilioOverrides},
 		Fact{"retries", "1 by default (rc), at most 5", true, twilioOverrides},
 		Fact{"signature", "X-Twilio-Signature: base64 HMAC-SHA1 of the full URL and the POST parameters sorted " +
-			"by name, keyed with the auth token; wacheck sign does not compute it (it signs bodies)", true,
-			twilioSecurity},
+			"by name (each name followed by its value), keyed with the auth token", true, twilioSecurity},
+		Fact{"verification request", "none: Twilio sends no verification handshake (webhook.verify skips)", false, ""},
 	)
 	return p
 }
@@ -575,6 +580,7 @@ func msgraph() *Profile {
 		Short:     "Microsoft Graph",
 		Deadlines: Deadlines{Response: 3 * time.Second},
 		Retries:   "Microsoft Graph retries failed notifications for up to 4 hours",
+		Webhook:   msgraphWebhook(),
 	})
 	p.Facts = append([]Fact{
 		{"certificate", "not documented: a valid publicly trusted chain (strict default)", false, ""},
@@ -587,8 +593,10 @@ func msgraph() *Profile {
 		Fact{"response deadline", "3 s for notifications; too many slow answers throttle and then drop them", true,
 			msgraphDelivery},
 		Fact{"retries", "up to 4 hours", true, msgraphDelivery},
-		Fact{"signature", "none: a shared clientState in each notification (rich notifications carry JWT " +
-			"validationTokens); wacheck webhook and wacheck sign have nothing to compute", true, msgraphDelivery},
+		Fact{"notification answer", "202 Accepted, within 3 s", true, msgraphDelivery},
+		Fact{"signature", "none: a shared clientState in each notification, to compare with the subscription's " +
+			"(rich notifications carry JWT validationTokens); wacheck sign has nothing to compute", true,
+			msgraphDelivery},
 	)
 	return p
 }

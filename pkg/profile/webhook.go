@@ -1,6 +1,7 @@
 package profile
 
 import (
+	"strconv"
 	"strings"
 	"time"
 )
@@ -37,6 +38,11 @@ type Webhook struct {
 	// EscapesNonASCII is true when the sender documents that it sends
 	// non-ASCII text escaped (\u00e4) and signs that form (Meta).
 	EscapesNonASCII bool
+	// ClientState is true when the sender signs nothing and each delivery
+	// carries instead a shared secret, the subscription's clientState
+	// (Microsoft Graph): Signature.Secret names it, the other Signature
+	// fields are empty, and the signature checks judge clientState.
+	ClientState bool
 
 	// Latency is the response-time guidance deliveries are judged
 	// against; zero values when the sender gives none.
@@ -63,19 +69,23 @@ type LatencyGuidance struct {
 // VerificationKind names a verification handshake.
 type VerificationKind string
 
-// The verification handshakes. Only VerifyHubChallenge is implemented by
-// wacheck webhook.
+// The verification handshakes wacheck webhook acts out.
 const (
 	// VerifyHubChallenge: GET URL?<mode>=subscribe&<token>=TOKEN&<challenge>=C,
 	// answered 200 with C as the whole body (Meta).
 	VerifyHubChallenge VerificationKind = "hub_challenge"
-	// VerifyPostChallenge: a signed POST carrying a challenge, answered with
-	// it (Slack's url_verification, Twitch's webhook_callback_verification,
-	// Zoom's endpoint.url_validation). Not implemented yet.
+	// VerifyPostChallenge: a signed POST carrying a challenge, answered as
+	// Verification.Reply says (Slack's url_verification, Twitch's
+	// webhook_callback_verification, Zoom's endpoint.url_validation,
+	// Discord's PING).
 	VerifyPostChallenge VerificationKind = "post_challenge"
 	// VerifyPing: a signed delivery of a ping event when the webhook is
-	// created, answered 2xx (GitHub). Not implemented yet.
+	// created, answered 2xx (GitHub's ping, LINE's verify with no events).
 	VerifyPing VerificationKind = "ping_event"
+	// VerifyQueryToken: a POST with the token in ChallengeParam of the
+	// query, answered 200, text/plain, with the token URL-decoded
+	// (Microsoft Graph's validationToken). Nothing is signed.
+	VerifyQueryToken VerificationKind = "query_token"
 	// VerifyNone: the sender has no verification handshake (Stripe,
 	// Shopify); webhook.verify has nothing to judge.
 	VerifyNone VerificationKind = "none"
@@ -104,7 +114,34 @@ type Verification struct {
 	// Answer says what the answer must be, for people; for VerifyNone,
 	// what the sender offers instead ("" for nothing).
 	Answer string
+	// Reply is what a VerifyPostChallenge answer must hold.
+	Reply Reply
+	// Deadline is how long the sender waits for the answer when it is not
+	// the deliveries' deadline (Microsoft Graph: 10 s); 0 for theirs.
+	Deadline time.Duration
+	// ForgedStatus is the status the sender requires for a verification
+	// request whose signature does not verify (Discord: 401); 0 when any
+	// refusal will do.
+	ForgedStatus int
 }
+
+// Reply is the form of the answer to a POST challenge.
+type Reply string
+
+// The answers to a POST challenge.
+const (
+	// ReplyChallenge: 200 with the challenge as text/plain, as a form
+	// (challenge=...) or as JSON ({"challenge": ...}) (Slack).
+	ReplyChallenge Reply = "challenge"
+	// ReplyRawChallenge: 200 with the challenge alone as the body, byte
+	// for byte (Twitch).
+	ReplyRawChallenge Reply = "raw_challenge"
+	// ReplyTokenHMAC: 200 with JSON {"plainToken": T, "encryptedToken":
+	// hex HMAC-SHA256 of T keyed with the secret} (Zoom).
+	ReplyTokenHMAC Reply = "token_hmac"
+	// ReplyPong: 200 with JSON {"type": 1} (Discord).
+	ReplyPong Reply = "pong"
+)
 
 // SignatureEncoding is how the MAC is written in the header.
 type SignatureEncoding string
@@ -117,12 +154,15 @@ const (
 
 // Signature is how a sender signs a delivery: the header's value is Value
 // with {signature} replaced by Encoding(Algorithm(secret, Signed)), where
-// Signed is the signed string with {body} (the raw body bytes) and
+// Signed is the signed string with {body} (the raw body bytes),
 // {timestamp} (the value of TimestampHeader, or the timestamp inside the
-// header itself) replaced.
+// header itself), {message_id} (the value of MessageIDHeader), {url} (the
+// full URL requested) and {params} (the form-encoded body's parameters
+// sorted by name, each name followed by its value: Twilio) replaced.
 type Signature struct {
 	Header string
-	// Algorithm is "HMAC-SHA256" (or "HMAC-SHA1").
+	// Algorithm is "HMAC-SHA256", "HMAC-SHA1" or "Ed25519" (a signature
+	// made with a private key, checked with its public key: Discord).
 	Algorithm string
 	Encoding  SignatureEncoding
 	// Signed is what the MAC is computed over: "{body}" (Meta, GitHub,
@@ -135,6 +175,11 @@ type Signature struct {
 	// TimestampHeader carries the timestamp when it is not inside Value;
 	// "" when the scheme has none.
 	TimestampHeader string
+	// TimestampFormat is how the timestamp is written: "" for Unix
+	// seconds, TimestampRFC3339 for RFC 3339 with nanoseconds (Twitch).
+	TimestampFormat string
+	// MessageIDHeader carries {message_id}, "" when the scheme signs none.
+	MessageIDHeader string
 	// Secret names the key for people: "App Secret".
 	Secret string
 	// Tolerance is how old a signed timestamp may be before the sender's
@@ -142,17 +187,38 @@ type Signature struct {
 	Tolerance time.Duration
 }
 
+// TimestampRFC3339 is Signature.TimestampFormat for RFC 3339 timestamps.
+const TimestampRFC3339 = "rfc3339"
+
 // Timestamped reports whether the scheme signs a timestamp.
 func (s Signature) Timestamped() bool {
 	return strings.Contains(s.Signed, "{timestamp}")
+}
+
+// SignsURL reports whether the scheme signs the URL and the form
+// parameters instead of the raw body (Twilio).
+func (s Signature) SignsURL() bool {
+	return strings.Contains(s.Signed, "{url}")
+}
+
+// Asymmetric reports whether the scheme signs with a private key and is
+// checked with the public key (Ed25519), not with a shared secret.
+func (s Signature) Asymmetric() bool { return s.Algorithm == "Ed25519" }
+
+// FormatTimestamp writes t as the scheme writes its timestamps.
+func (s Signature) FormatTimestamp(t time.Time) string {
+	if s.TimestampFormat == TimestampRFC3339 {
+		return t.UTC().Format(time.RFC3339Nano)
+	}
+	return strconv.FormatInt(t.Unix(), 10)
 }
 
 // PayloadWhatsApp is the payload family of the WhatsApp Cloud API: changes
 // of object whatsapp_business_account, fields messages and statuses.
 const PayloadWhatsApp = "whatsapp"
 
-// The payload families of the other senders: wacheck webhook builds the
-// first four; the rest are named for the profiles, not built yet.
+// The payload families of the other senders, each built by wacheck
+// webhook in its sender's shape.
 const (
 	PayloadStripe  = "stripe"  // Stripe event objects
 	PayloadGitHub  = "github"  // GitHub event payloads (X-GitHub-Event)
@@ -163,48 +229,64 @@ const (
 	PayloadTwitch  = "twitch"  // Twitch EventSub notifications
 	PayloadDiscord = "discord" // Discord interactions
 	PayloadTwilio  = "twilio"  // Twilio status callbacks (form-encoded)
+	PayloadGraph   = "msgraph" // Microsoft Graph change notifications
 )
 
 // Supported reports whether wacheck webhook can act out this protocol: its
 // verification handshake, payloads and signature scheme are ones the code
 // implements.
 func (w *Webhook) Supported() bool {
-	if !w.Signs() {
+	if w == nil || !w.Signs() && !(w.ClientState && w.Signature.Header == "") {
 		return false
 	}
 	switch w.Verification.Kind {
-	case VerifyHubChallenge, VerifyNone:
+	case VerifyHubChallenge, VerifyNone, VerifyPing, VerifyQueryToken:
 	case VerifyPostChallenge:
-		if w.Payloads != PayloadSlack {
-			return false
-		}
-	case VerifyPing:
-		if w.Payloads != PayloadGitHub {
+		switch w.Verification.Reply {
+		case ReplyChallenge, ReplyRawChallenge, ReplyTokenHMAC, ReplyPong:
+		default:
 			return false
 		}
 	default:
 		return false
 	}
 	switch w.Payloads {
-	case PayloadWhatsApp, PayloadStripe, PayloadGitHub, PayloadSlack, PayloadShopify:
+	case PayloadWhatsApp, PayloadStripe, PayloadGitHub, PayloadSlack, PayloadShopify, PayloadZoom, PayloadLINE,
+		PayloadTwitch, PayloadDiscord, PayloadTwilio, PayloadGraph:
 		return true
 	}
 	return false
 }
 
 // Signs reports whether wacheck sign can compute and check this protocol's
-// signatures: an HMAC of an implemented algorithm and encoding over a
-// signed string that holds the body.
+// signatures: an HMAC or Ed25519 of an implemented encoding over a signed
+// string of the implemented parts: the body, or the URL with the sorted
+// form parameters; a timestamp and a message id each carried somewhere.
 func (w *Webhook) Signs() bool {
 	if w == nil {
 		return false
 	}
 	s := w.Signature
-	return (s.Algorithm == "HMAC-SHA256" || s.Algorithm == "HMAC-SHA1") &&
-		(s.Encoding == HexLower || s.Encoding == Base64) && s.Header != "" &&
-		strings.Count(s.Value, "{signature}") == 1 && strings.Count(s.Signed, "{body}") == 1 &&
-		(!s.Timestamped() || s.TimestampHeader != "" || strings.Contains(s.Value, "{timestamp}")) &&
-		!strings.Contains(strings.NewReplacer("{timestamp}", "", "{body}", "").Replace(s.Signed), "{")
+	if !(s.Algorithm == "HMAC-SHA256" || s.Algorithm == "HMAC-SHA1" || s.Algorithm == "Ed25519") ||
+		!(s.Encoding == HexLower || s.Encoding == Base64) || s.Header == "" ||
+		strings.Count(s.Value, "{signature}") != 1 {
+		return false
+	}
+	if s.SignsURL() {
+		if strings.Count(s.Signed, "{url}") != 1 || strings.Count(s.Signed, "{params}") != 1 ||
+			strings.Contains(s.Signed, "{body}") {
+			return false
+		}
+	} else if strings.Count(s.Signed, "{body}") != 1 {
+		return false
+	}
+	if s.Timestamped() && s.TimestampHeader == "" && !strings.Contains(s.Value, "{timestamp}") ||
+		strings.Contains(s.Signed, "{message_id}") && s.MessageIDHeader == "" {
+		return false
+	}
+	rest := strings.NewReplacer("{timestamp}", "", "{body}", "", "{message_id}", "", "{url}", "", "{params}", "").
+		Replace(s.Signed)
+	return !strings.Contains(rest, "{")
 }
 
 // metaWebhook is Meta's webhook protocol (WhatsApp Cloud API, Graph API
@@ -299,6 +381,7 @@ func slackWebhook() *Webhook {
 			Kind:   VerifyPostChallenge,
 			Method: "POST",
 			Event:  "url_verification",
+			Reply:  ReplyChallenge,
 			Answer: "HTTP 200 with the challenge value as text/plain, as application/x-www-form-urlencoded " +
 				"(challenge=...) or as JSON ({\"challenge\":\"...\"})",
 		},
@@ -337,15 +420,15 @@ func shopifyWebhook() *Webhook {
 	}
 }
 
-// zoomWebhook is Zoom's: an endpoint.url_validation POST answered with the
-// plainToken and its HMAC (not acted out yet), x-zm-signature over
-// "v0:ts:body".
+// zoomWebhook is Zoom's: a signed endpoint.url_validation POST answered
+// with the plainToken and its HMAC, x-zm-signature over "v0:ts:body".
 func zoomWebhook() *Webhook {
 	return &Webhook{
 		Verification: Verification{
 			Kind:   VerifyPostChallenge,
 			Method: "POST",
 			Event:  "endpoint.url_validation",
+			Reply:  ReplyTokenHMAC,
 			Answer: "HTTP 200 with JSON {\"plainToken\": ..., \"encryptedToken\": <hex HMAC-SHA256 of plainToken with the " +
 				"secret token>}",
 		},
@@ -364,9 +447,16 @@ func zoomWebhook() *Webhook {
 }
 
 // lineWebhook is LINE's Messaging API: x-line-signature in base64 over the
-// body. Its verification request was not retrieved: not acted out.
+// body; the console's Verify button sends a signed webhook whose events
+// array is empty, answered 200.
 func lineWebhook() *Webhook {
 	return &Webhook{
+		Verification: Verification{
+			Kind:   VerifyPing,
+			Method: "POST",
+			Event:  "Verify (no events)",
+			Answer: "a signed POST whose events array is empty when Verify is clicked, answered 200",
+		},
 		Signature: Signature{
 			Header:    "x-line-signature",
 			Algorithm: "HMAC-SHA256",
@@ -380,17 +470,17 @@ func lineWebhook() *Webhook {
 	}
 }
 
-// twitchWebhook is Twitch EventSub's: a webhook_callback_verification POST
-// answered with the raw challenge, and a signature over message id,
-// timestamp and body, which wacheck sign does not compute (it has no
-// message id to take).
+// twitchWebhook is Twitch EventSub's: a signed webhook_callback_verification
+// POST answered with the raw challenge, and a signature over message id,
+// timestamp (RFC 3339) and body.
 func twitchWebhook() *Webhook {
 	return &Webhook{
 		Verification: Verification{
 			Kind:   VerifyPostChallenge,
 			Method: "POST",
 			Event:  "webhook_callback_verification",
-			Answer: "HTTP 200 with the raw challenge as the body (Content-Length set)",
+			Reply:  ReplyRawChallenge,
+			Answer: "HTTP 200 with the raw challenge as the body (Content-Length set), not JSON",
 		},
 		Signature: Signature{
 			Header:          "Twitch-Eventsub-Message-Signature",
@@ -399,24 +489,33 @@ func twitchWebhook() *Webhook {
 			Signed:          "{message_id}{timestamp}{body}",
 			Value:           "sha256={signature}",
 			TimestampHeader: "Twitch-Eventsub-Message-Timestamp",
+			TimestampFormat: TimestampRFC3339,
+			MessageIDHeader: "Twitch-Eventsub-Message-Id",
 			Secret:          "subscription secret",
+			Tolerance:       10 * time.Minute,
 		},
 		Payloads:    PayloadTwitch,
 		ContentType: "application/json",
+		Latency: LatencyGuidance{
+			DeadlineSource: "Twitch asks for an answer \"within a few seconds\"; wacheck reads it as 3 s",
+		},
 	}
 }
 
 // discordWebhook is Discord's interactions endpoint: an Ed25519 signature
-// made with Discord's private key. wacheck cannot sign as Discord: only
-// Discord holds the key, so it can check neither delivery nor PING the
-// way Discord does (docs/senders.md).
+// made with Discord's private key and checked with the application's
+// public key. wacheck cannot sign as Discord: it signs with a key of its
+// own (--signing-key), and the handler under test must be configured with
+// that key's public half (docs/senders.md).
 func discordWebhook() *Webhook {
 	return &Webhook{
 		Verification: Verification{
-			Kind:   VerifyPostChallenge,
-			Method: "POST",
-			Event:  "PING (type 1)",
-			Answer: "HTTP 200 with JSON {\"type\": 1} (PONG), and 401 for a request whose signature does not verify",
+			Kind:         VerifyPostChallenge,
+			Method:       "POST",
+			Event:        "PING (type 1)",
+			Reply:        ReplyPong,
+			ForgedStatus: 401,
+			Answer:       "HTTP 200 with JSON {\"type\": 1} (PONG), and 401 for a request whose signature does not verify",
 		},
 		Signature: Signature{
 			Header:          "X-Signature-Ed25519",
@@ -425,27 +524,53 @@ func discordWebhook() *Webhook {
 			Signed:          "{timestamp}{body}",
 			Value:           "{signature}",
 			TimestampHeader: "X-Signature-Timestamp",
-			Secret:          "application public key (Discord signs with its private key)",
+			Secret:          "Ed25519 signing key (Discord signs with its private key; the handler checks with the public key)",
 		},
 		Payloads:    PayloadDiscord,
 		ContentType: "application/json",
 	}
 }
 
-// twilioWebhook is Twilio's: X-Twilio-Signature, base64 HMAC-SHA1 over the
-// full URL and the sorted POST parameters, which wacheck sign does not
-// compute (it signs bodies).
+// twilioWebhook is Twilio's: no verification handshake, form-encoded
+// deliveries, X-Twilio-Signature, base64 HMAC-SHA1 over the full URL and
+// the POST parameters sorted by name.
 func twilioWebhook() *Webhook {
 	return &Webhook{
+		Verification: Verification{
+			Kind: VerifyNone,
+		},
 		Signature: Signature{
 			Header:    "X-Twilio-Signature",
 			Algorithm: "HMAC-SHA1",
 			Encoding:  Base64,
-			Signed:    "{url}{sorted_params}",
+			Signed:    "{url}{params}",
 			Value:     "{signature}",
 			Secret:    "auth token",
 		},
 		Payloads:    PayloadTwilio,
 		ContentType: "application/x-www-form-urlencoded",
+	}
+}
+
+// msgraphWebhook is Microsoft Graph's change notifications: a
+// validationToken POST answered with the token as text/plain within 10 s,
+// and no signature: each notification carries the subscription's
+// clientState.
+func msgraphWebhook() *Webhook {
+	return &Webhook{
+		Verification: Verification{
+			Kind:           VerifyQueryToken,
+			Method:         "POST",
+			ChallengeParam: "validationToken",
+			Event:          "validationToken",
+			Deadline:       10 * time.Second,
+			Answer:         "HTTP 200, Content-Type text/plain, with the validationToken URL-decoded as the whole body",
+		},
+		Signature: Signature{
+			Secret: "clientState",
+		},
+		ClientState: true,
+		Payloads:    PayloadGraph,
+		ContentType: "application/json",
 	}
 }

@@ -1,9 +1,10 @@
 // Package webhook makes the webhook exchange: the requests a sender makes to
 // a callback URL besides the TLS handshake. It sends the verification
 // request as the sender does (Meta: GET with hub.mode, hub.verify_token and
-// hub.challenge, with the right token and a wrong one; Slack: a signed
-// url_verification POST, and the same signed with a wrong secret; GitHub: a
-// signed ping; Stripe and Shopify: none), and with --deliver
+// hub.challenge, with the right token and a wrong one; Slack, Twitch, Zoom
+// and Discord: a signed POST challenge, and the same signed wrongly;
+// GitHub and LINE: a signed ping; Microsoft Graph: a POST with
+// validationToken; Stripe, Shopify and Twilio: none), and with --deliver
 // the signed deliveries (a message, a status, a forged and an unsigned one,
 // one with escaped non-ASCII text, one of about 3 MB, and --deliveries more
 // to time). It records what it sent and what came back as evidence, and
@@ -19,7 +20,10 @@ package webhook
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
@@ -153,6 +157,9 @@ type Request struct {
 	Concurrent bool
 	// Challenge is the challenge a verification request carried.
 	Challenge string
+	// Want is the answer's value the sender computes from a secret and
+	// expects back (Zoom's encryptedToken), "" when none. Not reported.
+	Want string
 
 	// Start is when the request's headers were written; FirstByte when the
 	// first byte of the answer arrived; End when the answer was read.
@@ -219,6 +226,7 @@ type run struct {
 	secrets  [][]byte // scrubbed from everything recorded
 	payloads *payloads
 	mu       sync.Mutex
+	randMu   sync.Mutex
 }
 
 // Run makes the exchange. It returns the evidence, never an error: a
@@ -294,6 +302,8 @@ func (r *run) verify(ctx context.Context) bool {
 		return true
 	case profile.VerifyPostChallenge, profile.VerifyPing:
 		return r.verifyByPost(ctx, v)
+	case profile.VerifyQueryToken:
+		return r.verifyQueryToken(ctx, v)
 	}
 	r.ex.Challenge = r.challenge(v.ChallengeDigits)
 	token := r.opts.VerifyToken
@@ -333,15 +343,52 @@ func (r *run) verifyByPost(ctx context.Context, v profile.Verification) bool {
 	f := r.opts.Protocol.Payloads
 	r.ex.Challenge = r.challenge(v.ChallengeDigits)
 	d := r.payloads.verification(f, r.ex.Challenge)
-	first := r.record(&Request{Role: RoleVerify, Challenge: r.ex.Challenge})
+	first := r.record(&Request{Role: RoleVerify, Challenge: r.ex.Challenge, Want: r.tokenHMAC(v, r.ex.Challenge)})
 	r.fillPost(ctx, first, d, sigGood)
 	if !r.proceed(ctx, first) || v.Kind != profile.VerifyPostChallenge {
 		return r.proceed(ctx, first)
 	}
 	c := r.challenge(v.ChallengeDigits)
-	wrong := r.record(&Request{Role: RoleVerifyWrong, Challenge: c})
+	wrong := r.record(&Request{Role: RoleVerifyWrong, Challenge: c, Want: r.tokenHMAC(v, c)})
 	r.fillPost(ctx, wrong, r.payloads.verification(f, c), sigForged)
 	return r.proceed(ctx, wrong)
+}
+
+// tokenHMAC is the encryptedToken a ReplyTokenHMAC challenge must be
+// answered with: the hex HMAC-SHA256 of the token keyed with the secret.
+func (r *run) tokenHMAC(v profile.Verification, token string) string {
+	if v.Reply != profile.ReplyTokenHMAC {
+		return ""
+	}
+	m := hmac.New(sha256.New, r.opts.Secret)
+	m.Write([]byte(token))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// verifyQueryToken sends a verification request that is a POST with a
+// token in the query (Microsoft Graph's validationToken), to be answered
+// with the token URL-decoded. The token has spaces and a colon, as
+// Graph's do, so that a handler that echoes it still encoded is caught.
+func (r *run) verifyQueryToken(ctx context.Context, v profile.Verification) bool {
+	token := "Validation: wacheck test of the notification URL, Request-Id: " + r.randomHex(8)
+	r.ex.Challenge = token
+	q := r.base.RawQuery
+	if q != "" {
+		q += "&"
+	}
+	q += url.QueryEscape(v.ChallengeParam) + "=" + url.QueryEscape(token)
+	u := *r.base
+	u.RawQuery = q
+	req := r.record(&Request{Role: RoleVerify, Method: v.Method, Path: u.RequestURI(), Challenge: token})
+	hreq, err := http.NewRequestWithContext(ctx, v.Method, u.String(), nil)
+	if err != nil {
+		req.Err = &probe.NetError{Kind: probe.ErrOther, Msg: r.scrub(err.Error())}
+		return r.proceed(ctx, req)
+	}
+	r.header(hreq, req, "User-Agent", userAgent)
+	r.header(hreq, req, "Content-Type", "text/plain; charset=utf-8")
+	r.do(ctx, hreq, req, []byte{})
+	return r.proceed(ctx, req)
 }
 
 // proceed records why the exchange stops after req, if it must.
@@ -481,8 +528,12 @@ func (r *run) post(ctx context.Context, role Role, body delivery, sig sigKind) *
 }
 
 func (r *run) fillPost(ctx context.Context, req *Request, d delivery, sig sigKind) {
-	s := r.opts.Protocol.Signature
+	w := r.opts.Protocol
+	s := w.Signature
 	body := d.body
+	if w.ClientState {
+		body = r.clientState(body, sig)
+	}
 	req.Method, req.Path, req.BodySize = http.MethodPost, r.base.RequestURI(), len(body)
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, r.base.String(), nil)
 	if err != nil {
@@ -490,29 +541,62 @@ func (r *run) fillPost(ctx context.Context, req *Request, d delivery, sig sigKin
 		return
 	}
 	r.header(hreq, req, "User-Agent", userAgent)
-	r.header(hreq, req, "Content-Type", r.opts.Protocol.ContentType)
+	r.header(hreq, req, "Content-Type", w.ContentType)
 	for _, h := range d.header {
 		r.header(hreq, req, h.Name, h.Value)
 	}
-	ts := strconv.FormatInt(r.opts.Probe.Now().Unix(), 10)
+	m := Message{Body: body, Timestamp: s.FormatTimestamp(r.opts.Probe.Now()), URL: r.base.String()}
 	if s.TimestampHeader != "" {
-		r.header(hreq, req, s.TimestampHeader, ts)
+		r.header(hreq, req, s.TimestampHeader, m.Timestamp)
 	}
-	switch sig {
-	case sigGood, sigForged:
-		key, how := r.opts.Secret, "HMAC of the body with the "+s.Secret
-		if sig == sigForged {
-			key, how = []byte("wacheck-wrong-secret-"+r.randomHex(8)), "HMAC of the body with a wrong secret"
+	if s.MessageIDHeader != "" {
+		m.MessageID = "wacheck-test-" + r.randomHex(16)
+		r.header(hreq, req, s.MessageIDHeader, m.MessageID)
+	}
+	if s.Header != "" && (sig == sigGood || sig == sigForged) {
+		what, with := "HMAC of the body", "the "+s.Secret
+		if s.SignsURL() {
+			what = s.Algorithm + " of the URL and the sorted parameters"
 		}
-		v, err := Sign(s, key, body, ts)
+		key, how := r.opts.Secret, what+" with "+with
+		if s.Asymmetric() {
+			how = "Ed25519 signature with wacheck's signing key (--signing-key)"
+		}
+		if sig == sigForged {
+			key, how = []byte("wacheck-wrong-secret-"+r.randomHex(8)), what+" with a wrong secret"
+			if s.Asymmetric() {
+				seed := make([]byte, ed25519.SeedSize)
+				r.randMu.Lock()
+				if _, err := io.ReadFull(r.opts.Rand, seed); err != nil {
+					seed[0] = 1
+				}
+				r.randMu.Unlock()
+				key, how = ed25519.NewKeyFromSeed(seed), "Ed25519 signature with another key than wacheck's"
+			}
+		}
+		v, err := SignMessage(s, key, m)
 		if err != nil {
 			req.Err = &probe.NetError{Kind: probe.ErrOther, Msg: err.Error()}
 			return
 		}
 		hreq.Header.Set(s.Header, v)
-		req.Header = append(req.Header, Header{s.Header, strings.ReplaceAll(Described(s, how), "{timestamp}", ts)})
+		req.Header = append(req.Header, Header{s.Header, strings.ReplaceAll(Described(s, how), "{timestamp}", m.Timestamp)})
 	}
 	r.do(ctx, hreq, req, body)
+}
+
+// clientState puts the clientState of a notification in place of its
+// mark: the secret for a good delivery, a wrong one for a forged one, none
+// for an unsigned one.
+func (r *run) clientState(body []byte, sig sigKind) []byte {
+	mark := Encode(clientStateMark)
+	switch sig {
+	case sigGood:
+		return bytes.ReplaceAll(body, mark, Encode(string(r.opts.Secret)))
+	case sigForged:
+		return bytes.ReplaceAll(body, mark, Encode("wacheck-wrong-client-state-"+r.randomHex(8)))
+	}
+	return bytes.ReplaceAll(body, append([]byte(`"clientState":`), append(mark, ',')...), nil)
 }
 
 func (r *run) header(hreq *http.Request, req *Request, name, value string) {
@@ -524,7 +608,8 @@ func (r *run) header(hreq *http.Request, req *Request, name, value string) {
 // the answer in req.
 func (r *run) do(ctx context.Context, hreq *http.Request, req *Request, body []byte) {
 	now := r.opts.Probe.Now
-	ctx, cancel := context.WithTimeout(ctx, r.opts.Deadline)
+	deadline := r.deadline(req)
+	ctx, cancel := context.WithTimeout(ctx, deadline)
 	defer cancel()
 	// The trace's callbacks run on the transport's goroutines, the HTTP/2
 	// read loop among them, which must never wait for this one: they
@@ -557,7 +642,7 @@ func (r *run) do(ctx context.Context, hreq *http.Request, req *Request, body []b
 		req.Start = started
 	}
 	if err != nil {
-		req.Err = r.classify(ctx, err)
+		req.Err = r.classify(ctx, err, deadline)
 		req.End = now()
 		return
 	}
@@ -623,7 +708,17 @@ func (e *untrustedError) Error() string {
 	return "the server's certificate does not verify: " + e.err.Error()
 }
 
-func (r *run) classify(ctx context.Context, err error) *probe.NetError {
+// deadline is how long req may take: the verification's own deadline
+// when the sender has one, else the deliveries'.
+func (r *run) deadline(req *Request) time.Duration {
+	v := r.opts.Protocol.Verification
+	if (req.Role == RoleVerify || req.Role == RoleVerifyWrong) && v.Deadline > 0 {
+		return v.Deadline
+	}
+	return r.opts.Deadline
+}
+
+func (r *run) classify(ctx context.Context, err error, deadline time.Duration) *probe.NetError {
 	var ue *untrustedError
 	if errors.As(err, &ue) {
 		return &probe.NetError{Kind: ErrUntrusted, Msg: r.scrub(ue.Error())}
@@ -633,7 +728,7 @@ func (r *run) classify(ctx context.Context, err error) *probe.NetError {
 		ne.Kind = probe.ErrTimeout
 	}
 	if ne.Kind == probe.ErrTimeout {
-		ne.Msg = "no answer within " + r.opts.Deadline.String()
+		ne.Msg = "no answer within " + deadline.String()
 	}
 	ne.Msg = r.scrub(ne.Msg)
 	return ne
@@ -712,7 +807,10 @@ func (r *run) challenge(n int) string {
 
 func (r *run) randomHex(n int) string {
 	b := make([]byte, n)
-	if _, err := io.ReadFull(r.opts.Rand, b); err != nil {
+	r.randMu.Lock() // the bursts' deliveries draw message ids at once
+	_, err := io.ReadFull(r.opts.Rand, b)
+	r.randMu.Unlock()
+	if err != nil {
 		return strings.Repeat("0", 2*n)
 	}
 	return hex.EncodeToString(b)

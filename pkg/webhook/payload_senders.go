@@ -1,7 +1,9 @@
 package webhook
 
 import (
+	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/wacheck/wacheck/pkg/profile"
 )
@@ -25,7 +27,8 @@ type delivery struct {
 func family(f string) bool {
 	switch f {
 	case profile.PayloadWhatsApp, profile.PayloadStripe, profile.PayloadGitHub, profile.PayloadSlack,
-		profile.PayloadShopify:
+		profile.PayloadShopify, profile.PayloadZoom, profile.PayloadLINE, profile.PayloadTwitch,
+		profile.PayloadDiscord, profile.PayloadTwilio, profile.PayloadGraph:
 		return true
 	}
 	return false
@@ -105,7 +108,102 @@ func (p *payloads) build(f string, kind int, text string) delivery {
 			{"X-Shopify-Shop-Domain", "wacheck-test.myshopify.com"}, {"X-Shopify-Webhook-Id", id},
 			{"X-Shopify-Triggered-At", p.timestamp}}}
 	}
+	return p.buildMore(f, kind, text, id, ts)
+}
+
+// buildMore builds the deliveries of the further senders: Zoom event
+// notifications, LINE webhook events, Twitch EventSub notifications,
+// Discord interactions, Twilio's form-encoded messaging webhooks and
+// Microsoft Graph change notifications (its clientState a placeholder the
+// exchange fills in: clientStateMark).
+func (p *payloads) buildMore(f string, kind int, text, id string, ts int64) delivery {
+	rfc := time.Unix(ts, 0).UTC().Format(time.RFC3339Nano)
+	switch f {
+	case profile.PayloadZoom:
+		event, obj := "meeting.started", map[string]any{"id": p.n, "start_time": rfc, "topic": text,
+			"uuid": "WACHECK_TEST_" + id}
+		if kind == kindStatus {
+			event, obj = "meeting.ended", map[string]any{"end_time": rfc, "id": p.n,
+				"topic": "wacheck test meeting, not a real one", "uuid": "WACHECK_TEST_" + id}
+		}
+		return delivery{body: Encode(map[string]any{"event": event, "event_ts": ts * 1000,
+			"payload": map[string]any{"account_id": "WACHECK_TEST_ACCOUNT", "object": obj}})}
+	case profile.PayloadLINE:
+		ev := map[string]any{"deliveryContext": map[string]any{"isRedelivery": false}, "mode": "active",
+			"message":    map[string]any{"id": strconv.Itoa(p.n), "text": text, "type": "text"},
+			"replyToken": "WACHECK_TEST_REPLY_TOKEN", "source": map[string]any{"type": "user", "userId": lineUser},
+			"timestamp": ts * 1000, "type": "message", "webhookEventId": "WACHECK_TEST_" + id}
+		if kind == kindStatus {
+			ev = map[string]any{"deliveryContext": map[string]any{"isRedelivery": false}, "mode": "active",
+				"replyToken": "WACHECK_TEST_REPLY_TOKEN", "source": map[string]any{"type": "user", "userId": lineUser},
+				"timestamp": ts * 1000, "type": "follow", "webhookEventId": "WACHECK_TEST_" + id}
+		}
+		return delivery{body: Encode(map[string]any{"destination": lineUser, "events": []any{ev}})}
+	case profile.PayloadTwitch:
+		typ, ev := "channel.chat.message", map[string]any{
+			"broadcaster_user_id": "0", "broadcaster_user_login": "wacheck_test", "broadcaster_user_name": "wacheck_test",
+			"chatter_user_id": "0", "chatter_user_login": "wacheck_test", "chatter_user_name": "wacheck_test",
+			"message": map[string]any{"text": text}, "message_id": "WACHECK_TEST_" + id, "message_type": "text",
+		}
+		if kind == kindStatus {
+			typ, ev = "stream.online", map[string]any{"broadcaster_user_id": "0", "broadcaster_user_login": "wacheck_test",
+				"broadcaster_user_name": "wacheck_test", "id": "WACHECK_TEST_" + id, "started_at": rfc, "type": "live"}
+		}
+		return delivery{body: Encode(map[string]any{"event": ev, "subscription": twitchSubscription(typ, "enabled", rfc)}),
+			header: []Header{{"Twitch-Eventsub-Message-Type", "notification"}, {"Twitch-Eventsub-Message-Retry", "0"},
+				{"Twitch-Eventsub-Subscription-Type", typ}, {"Twitch-Eventsub-Subscription-Version", "1"}}}
+	case profile.PayloadDiscord:
+		v := map[string]any{"application_id": "0", "channel_id": "0", "guild_id": "0", "id": strconv.Itoa(p.n),
+			"member": map[string]any{"user": map[string]any{"id": "0", "username": "wacheck-test"}},
+			"token":  "WACHECK_TEST_INTERACTION_TOKEN", "type": 2, "version": 1,
+			"data": map[string]any{"id": "0", "name": "wacheck-test", "type": 1,
+				"options": []any{map[string]any{"name": "text", "type": 3, "value": text}}}}
+		if kind == kindStatus {
+			v["type"] = 3
+			v["data"] = map[string]any{"component_type": 2, "custom_id": "wacheck-test-" + id}
+		}
+		return delivery{body: Encode(v)}
+	case profile.PayloadTwilio:
+		q := url.Values{"AccountSid": {twilioAccount}, "ApiVersion": {"2010-04-01"}, "From": {"+" + testWaID},
+			"MessageSid": {"SMWACHECKTEST" + strconv.Itoa(p.n)}, "To": {"+" + testDisplayPhone}}
+		if kind == kindStatus {
+			q.Set("MessageStatus", "delivered")
+			q.Set("SmsStatus", "delivered")
+		} else {
+			q.Set("Body", text)
+			q.Set("NumMedia", "0")
+			q.Set("SmsStatus", "received")
+		}
+		return delivery{body: []byte(q.Encode())}
+	case profile.PayloadGraph:
+		change, res := "created", "Users/WACHECK_TEST/Messages/"+id
+		if kind == kindStatus {
+			change = "updated"
+		}
+		n := map[string]any{"changeType": change, "clientState": clientStateMark, "resource": res,
+			"resourceData": map[string]any{"@odata.id": res, "@odata.type": "#Microsoft.Graph.Message", "id": id,
+				"subject": text},
+			"subscriptionExpirationDateTime": time.Unix(ts, 0).Add(72 * time.Hour).UTC().Format(time.RFC3339),
+			"subscriptionId":                 "WACHECK_TEST_SUBSCRIPTION", "tenantId": "WACHECK_TEST_TENANT"}
+		return delivery{body: Encode(map[string]any{"value": []any{n}})}
+	}
 	return delivery{}
+}
+
+// clientStateMark stands for the clientState in a Microsoft Graph
+// notification until the exchange puts the right one, a wrong one or none
+// in its place.
+const clientStateMark = "WACHECK_CLIENT_STATE_MARK"
+
+const (
+	lineUser      = "UWACHECKTEST0000000000000000000000"
+	twilioAccount = "ACWACHECKTEST00000000000000000000"
+)
+
+func twitchSubscription(typ, status, created string) map[string]any {
+	return map[string]any{"condition": map[string]any{"broadcaster_user_id": "0"}, "cost": 0, "created_at": created,
+		"id": "WACHECK_TEST_SUBSCRIPTION", "status": status, "transport": map[string]any{"method": "webhook",
+			"callback": "https://example.invalid/wacheck-test"}, "type": typ, "version": "1"}
 }
 
 func githubRepo() map[string]any {
@@ -114,9 +212,26 @@ func githubRepo() map[string]any {
 }
 
 // verification is the body of a verification request sent by POST:
-// Slack's url_verification, GitHub's ping.
+// Slack's url_verification, GitHub's ping, Zoom's endpoint.url_validation,
+// Twitch's webhook_callback_verification, Discord's PING, LINE's verify.
 func (p *payloads) verification(f, challenge string) delivery {
+	ts, _ := strconv.ParseInt(p.timestamp, 10, 64)
 	switch f {
+	case profile.PayloadZoom:
+		return delivery{body: Encode(map[string]any{"event": "endpoint.url_validation", "event_ts": ts * 1000,
+			"payload": map[string]any{"plainToken": challenge}})}
+	case profile.PayloadTwitch:
+		rfc := time.Unix(ts, 0).UTC().Format(time.RFC3339Nano)
+		return delivery{body: Encode(map[string]any{"challenge": challenge,
+			"subscription": twitchSubscription("channel.chat.message", "webhook_callback_verification_pending", rfc)}),
+			header: []Header{{"Twitch-Eventsub-Message-Type", "webhook_callback_verification"},
+				{"Twitch-Eventsub-Message-Retry", "0"}, {"Twitch-Eventsub-Subscription-Type", "channel.chat.message"},
+				{"Twitch-Eventsub-Subscription-Version", "1"}}}
+	case profile.PayloadDiscord:
+		return delivery{body: Encode(map[string]any{"application_id": "0", "id": challenge,
+			"token": "WACHECK_TEST_INTERACTION_TOKEN", "type": 1, "version": 1})}
+	case profile.PayloadLINE:
+		return delivery{body: Encode(map[string]any{"destination": lineUser, "events": []any{}})}
 	case profile.PayloadSlack:
 		return delivery{body: Encode(map[string]any{"challenge": challenge, "token": "WACHECK_TEST_TOKEN",
 			"type": "url_verification"})}

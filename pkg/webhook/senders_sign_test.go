@@ -1,6 +1,8 @@
 package webhook
 
 import (
+	"crypto/ed25519"
+	"encoding/hex"
 	"errors"
 	"testing"
 
@@ -135,11 +137,11 @@ func TestStripeHeaderForms(t *testing.T) {
 	}
 }
 
-// TestSchemesWacheckCannotSign: Twitch (message id), Twilio (URL and
-// parameters), Discord (Ed25519) and Microsoft Graph (none) are refused by
-// Signs, so no wrong signature is ever printed for them.
+// TestSchemesWacheckCannotSign: Microsoft Graph (no signature, a
+// clientState) and generic (no protocol) are refused by Signs, so no
+// signature is ever printed for them.
 func TestSchemesWacheckCannotSign(t *testing.T) {
-	for _, k := range []string{"twitch", "twilio", "discord", "msgraph", "generic"} {
+	for _, k := range []string{"msgraph", "generic"} {
 		p, ok := profile.Lookup(k)
 		if !ok {
 			t.Fatalf("no profile %s", k)
@@ -147,5 +149,82 @@ func TestSchemesWacheckCannotSign(t *testing.T) {
 		if p.Webhook.Signs() {
 			t.Errorf("%s: Signs() = true", k)
 		}
+	}
+}
+
+// TestMessageSchemeVectors checks the schemes that sign more than a body
+// and a timestamp against published values: Twilio's URL and sorted
+// parameters, Twitch's message id, timestamp and body, Discord's Ed25519.
+func TestMessageSchemeVectors(t *testing.T) {
+	// Twilio's documented example (https://twilio.com/docs/usage/webhooks/webhooks-security,
+	// "Validating Signatures from Twilio"; the same values are in
+	// TwilioDevEd/api-snippets, security/signature_validation): auth token
+	// 12345, this URL and these POST parameters. The body's order is not
+	// the sorted one, so the sorting is tested too.
+	tw := scheme(t, "twilio")
+	form := "To=%2B18005551212&Caller=%2B14158675309&Digits=1234&From=%2B14158675309&CallSid=CA1234567890ABCDE"
+	m := Message{Body: []byte(form), URL: "https://mycompany.com/myapp.php?foo=1&bar=2"}
+	if got, err := SignMessage(tw, []byte("12345"), m); err != nil || got != "RSOYDt4T1cUTdK1PDd93/VVr8B8=" {
+		t.Errorf("twilio: %q, %v; want Twilio's RSOYDt4T1cUTdK1PDd93/VVr8B8=", got, err)
+	}
+	if ok, err := VerifyMessage(tw, []byte("12345"), m, "RSOYDt4T1cUTdK1PDd93/VVr8B8="); !ok || err != nil {
+		t.Errorf("twilio: Verify(the published value) = %v, %v", ok, err)
+	}
+	m2 := m
+	m2.URL = "http://mycompany.com/myapp.php?foo=1&bar=2" // what a handler behind a proxy sees
+	if ok, _ := VerifyMessage(tw, []byte("12345"), m2, "RSOYDt4T1cUTdK1PDd93/VVr8B8="); ok {
+		t.Error("twilio: another URL verified")
+	}
+	if _, err := SignMessage(tw, []byte("12345"), Message{Body: []byte(form)}); err == nil {
+		t.Error("twilio: signed without a URL")
+	}
+
+	// Twitch publishes no fixed vector (its docs show the code, not a
+	// value): computed independently with `printf '%s'
+	// 'wacheck-test-00012026-01-01T00:00:00Z{"event":{}}' | openssl dgst
+	// -sha256 -hmac twitch_test_secret`, the signed string of
+	// https://dev.twitch.tv/docs/eventsub/handling-webhook-events/.
+	tc := scheme(t, "twitch")
+	mt := Message{Body: []byte(`{"event":{}}`), Timestamp: "2026-01-01T00:00:00Z", MessageID: "wacheck-test-0001"}
+	want := "sha256=c12e342c70cabd4c1d2c754fe3d93bd352fefc7fb6cddc24a0a42798e6beb973"
+	if got, err := SignMessage(tc, []byte("twitch_test_secret"), mt); err != nil || got != want {
+		t.Errorf("twitch: %q, %v; want %q", got, err, want)
+	}
+	mt.MessageID = "wacheck-test-0002"
+	if ok, _ := VerifyMessage(tc, []byte("twitch_test_secret"), mt, want); ok {
+		t.Error("twitch: another message id verified")
+	}
+	if _, err := SignMessage(tc, []byte("k"), Message{Body: []byte("{}"), Timestamp: "x"}); err == nil {
+		t.Error("twitch: signed without a message id")
+	}
+
+	// Discord signs timestamp + body with Ed25519 (RFC 8032) and publishes
+	// no vector of its own: the primitive is checked against RFC 8032
+	// section 7.1, TEST 2 (a one-byte message, 0x72), as the timestamp ""
+	// and the body "r".
+	dc := scheme(t, "discord")
+	seed, _ := hex.DecodeString("4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb")
+	pub, _ := hex.DecodeString("3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c")
+	sig := "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da" +
+		"085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00"
+	priv := ed25519.NewKeyFromSeed(seed)
+	md := Message{Body: []byte{0x72}}
+	if got, err := SignMessage(dc, priv, md); err != nil || got != sig {
+		t.Errorf("discord: %q, %v; want RFC 8032 TEST 2's %q", got, err, sig)
+	}
+	if ok, err := VerifyMessage(dc, pub, md, sig); !ok || err != nil {
+		t.Errorf("discord: Verify with RFC 8032's public key = %v, %v", ok, err)
+	}
+	// The timestamp is signed in front of the body: moving a byte from the
+	// body to the timestamp leaves the signed bytes, and so the signature,
+	// the same; changing either does not.
+	if ok, _ := VerifyMessage(dc, pub, Message{Timestamp: "r"}, sig); !ok {
+		t.Error("discord: the timestamp is not signed in front of the body")
+	}
+	if ok, _ := VerifyMessage(dc, pub, Message{Timestamp: "1", Body: []byte{0x72}}, sig); ok {
+		t.Error("discord: another timestamp verified")
+	}
+	if _, err := SignMessage(dc, []byte("not a key"), md); err == nil {
+		t.Error("discord: signed with an HMAC secret")
 	}
 }
