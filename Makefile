@@ -3,7 +3,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/wacheck/wacheck/pkg/cli.Version=$(VERSION)
 
-.PHONY: all build install test lint bench bench-go bench-tools fuzz integration-deps bench-deps clean
+.PHONY: all build install docs test lint bench bench-go bench-tools fuzz integration-deps bench-deps clean
 
 all: build
 
@@ -12,6 +12,11 @@ build:
 
 install:
 	$(GO) install -trimpath -ldflags '$(LDFLAGS)' ./cmd/wacheck
+
+# docs/checks.md's tables and explanations, from pkg/explain/checks/*.md and
+# the check registry (pkg/explain's TestChecksDocIsGenerated fails until run).
+docs:
+	$(GO) generate ./pkg/explain
 
 # The one test command (README, .ci/run): formatting, vet, and every test with
 # the race detector. The integration tests (integration/) drive nginx, Apache,

@@ -76,7 +76,8 @@ type check struct {
 }
 
 // registry lists every check in evaluation order. Adding a check is one
-// function and one line here (and its row in docs/checks.md).
+// function and one line here (and its explanation, pkg/explain/checks/ID.md,
+// from which `make docs` writes docs/checks.md).
 var registry = []check{
 	{Definition{"dns.resolve", "DNS resolves the name", subject.KindDNS}, dnsResolve},
 	{Definition{"dns.time", "DNS answers quickly", subject.KindDNS}, dnsTime},

@@ -55,6 +55,7 @@ explicit root store) and says what would make deliveries fail, and how to fix it
 	root.AddCommand(newWebhookCmd(ios, os.Getenv, nil))
 	root.AddCommand(newSignCmd(ios, os.Getenv, nil))
 	root.AddCommand(newChecksCmd(ios))
+	root.AddCommand(newExplainCmd(ios))
 	root.AddCommand(newServeCmd(ios, nil))
 	root.AddCommand(newVersionCmd(ios))
 	root.SetUsageTemplate(root.UsageTemplate() + "\n" + exitCodesHelp + "\n")

@@ -151,11 +151,20 @@ func suiteName(r *report.Report) string {
 	return escape.Line(strings.TrimSpace("wacheck " + kind + " " + what))
 }
 
-// caseName is "chain.complete: Certificate chain is complete (198.51.100.7)".
+// caseName is "chain.complete: Certificate chain is complete (198.51.100.7)",
+// with the key type of a second chain ("(RSA chain, 198.51.100.7)"): one
+// name per result.
 func caseName(c report.Result) string {
 	s := c.ID + ": " + c.Title
+	var in []string
+	if c.KeyType != "" {
+		in = append(in, c.KeyType+" chain")
+	}
 	if c.Address != "" {
-		s += " (" + c.Address + ")"
+		in = append(in, c.Address)
+	}
+	if len(in) > 0 {
+		s += " (" + strings.Join(in, ", ") + ")"
 	}
 	return escape.Line(s)
 }

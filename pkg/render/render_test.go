@@ -142,8 +142,14 @@ func TestTextSections(t *testing.T) {
 		if merged := strings.Count(out, "    fix: "); merged > fixes || (merged == 0) != (fixes == 0) {
 			t.Errorf("%s: %d fix lines once addresses are merged, of %d", s.name, merged, fixes)
 		}
+		problem := map[string]bool{} // a check that fails for one chain may pass for another
 		for _, c := range s.r.Checks {
-			if c.Status == report.Pass && strings.Contains(out, c.Title+" —") {
+			if c.Status.Severity() > 0 {
+				problem[c.ID] = true
+			}
+		}
+		for _, c := range s.r.Checks {
+			if c.Status == report.Pass && !problem[c.ID] && strings.Contains(out, c.Title+" —") {
 				t.Errorf("%s: passing check %s shown on its own line outside verbose mode", s.name, c.ID)
 			}
 		}

@@ -124,6 +124,22 @@ func buildSamples(t *testing.T) []sample {
 	pki := newSamplePKI(t)
 	l.roots = trust.New("test roots", pki.root.Cert)
 
+	// The dual-key sample's two leaves come from a stream of their own
+	// (seed 2). Then the stream of seed 1 starts again and makes the same
+	// PKI again, so that every other sample draws exactly what it drew
+	// before that sample was added (their goldens stay as they were), and
+	// no stream is restarted while a server runs.
+	cryptotest.SetGlobalRandom(t, 2)
+	dualECDSA := pki.leaf(t, "pay.example.com", 80*24*time.Hour)
+	dualRSA := pki.intermediate.Leaf(t, testpki.LeafOptions{Now: started, Validity: 80 * 24 * time.Hour,
+		DNSNames: []string{"pay.example.com"}, KeyType: testpki.RSA2048,
+		OCSPServer: []string{ocspURL}, IssuingCertificateURL: []string{caIssuersURL}})
+	cryptotest.SetGlobalRandom(t, 1)
+	if again := newSamplePKI(t); !bytes.Equal(again.intermediate.DER, pki.intermediate.DER) ||
+		!bytes.Equal(again.root.DER, pki.root.DER) {
+		t.Fatal("the sample PKI made again from seed 1 differs: the samples are not reproducible")
+	}
+
 	// Every certificate first, then the servers: the servers' handshakes
 	// draw randomness concurrently, in an order that varies.
 	healthyLeaf := pki.leaf(t, "hooks.example.com", 61*24*time.Hour)
@@ -197,6 +213,16 @@ func buildSamples(t *testing.T) []sample {
 	cert.Settings.FailOn = "warn"
 	judgedSettings(cert)
 	add("cert", cert)
+
+	// An ECDSA and an RSA certificate on one server (nginx with two
+	// ssl_certificate lines), the RSA one served without its intermediate:
+	// senders get the complete ECDSA chain, an RSA-only client does not
+	// (addresses[].key_type_chains).
+	dualTLS := full(dualECDSA, nil)
+	dualTLS.Certificates = append(dualTLS.Certificates, dualRSA.TLSCertificate())
+	l.serve("203.0.113.40:443", dualTLS)
+	l.resolve("pay.example.com", "203.0.113.40")
+	add("dual-key", l.probe(t, "pay.example.com", probeOpts{}))
 	return out
 }
 

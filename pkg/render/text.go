@@ -544,6 +544,9 @@ func (t *textWriter) chain(r *report.Report) {
 		}
 		t.chainTable(g.certs, where)
 	}
+	if t.verbose {
+		t.keyTypeChains(r)
+	}
 }
 
 func (t *textWriter) chainTable(certs []report.Cert, where string) {
