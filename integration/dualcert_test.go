@@ -26,7 +26,8 @@ type dualCert struct{ Cert, Key string }
 // TestNginxTwoCertificates: nginx with two ssl_certificate lines (issue 9,
 // item 10) serves its ECDSA chain, complete, to the strict handshake and its
 // RSA chain, without the intermediate, to a client offering only ECDHE-RSA
-// suites: chain.complete fails for the RSA chain alone, naming the key type.
+// suites: chain.complete warns for the RSA chain alone, naming the key type
+// (the sender's own handshake got the complete ECDSA chain).
 // A second server block, without session cache or tickets, is
 // tls.resumption's warning (item 11); the first resumes.
 func TestNginxTwoCertificates(t *testing.T) {
@@ -123,7 +124,8 @@ func TestNginxTwoCertificates(t *testing.T) {
 		allowed := map[string]string{"connect.port": "warn"}
 		switch kt[0].KeyType {
 		case "RSA":
-			allowed["chain.complete/RSA"] = "fail"
+			// Meta's handshake got the complete ECDSA chain: a risk, not a failure.
+			allowed["chain.complete/RSA"] = "warn"
 			if len(kt[0].Certificates) != 1 {
 				t.Errorf("the RSA chain has %d certificates, want the leaf alone", len(kt[0].Certificates))
 			}
@@ -137,7 +139,7 @@ func TestNginxTwoCertificates(t *testing.T) {
 		}
 		allowedOnly(t, checks, allowed)
 		for _, c := range checks {
-			if c.ID == "chain.complete" && c.Status == "fail" && !strings.HasPrefix(c.Detail, "RSA chain") {
+			if c.ID == "chain.complete" && c.Status != "pass" && kt[0].KeyType == "RSA" && !strings.HasPrefix(c.Detail, "RSA chain") {
 				t.Errorf("chain.complete does not name the RSA chain: %q", c.Detail)
 			}
 			if c.ID == "tls.resumption" && c.Status != "pass" {

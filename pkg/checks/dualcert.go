@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/wacheck/wacheck/pkg/profile"
 	"github.com/wacheck/wacheck/pkg/subject"
 )
 
@@ -26,4 +27,12 @@ func keyTypeNote(c *subject.Chain, s *State) string {
 		kind = "Chain (" + kind
 	}
 	return fmt.Sprintf("%s; the server also serves an %s chain): ", kind, strings.Join(c.Alongside, " and an "))
+}
+
+// otherChainNote ends the detail of a failure on a chain the sender's own
+// handshake was not served: a warning, because the sender gets the other
+// chain, and who it hurts.
+func otherChainNote(p *profile.Profile, keyType string) string {
+	return fmt.Sprintf(". A warning, not a failure: the handshake wacheck makes as %s got the other chain; "+
+		"a client that offers only %s suites (another sender, or this one if its client changes) fails here", p.Name, keyType)
 }
