@@ -25,8 +25,8 @@ func newChecksCmd(ios *IOStreams) *cobra.Command {
 		Short: "List every check wacheck makes",
 		Long: `List every check: its id (as in the JSON report and --fail-on), its title, and
 what it judges (the subject the probe, the files or the webhook exchange give it),
-grouped by category in the order reports show them. docs/checks.md says what
-each status of each check means.`,
+grouped by category in the order reports show them. wacheck explain ID (and
+docs/checks.md) says what each status of a check means and how to fix it.`,
 		Example: `  wacheck checks
   wacheck checks --format json`,
 		Args: cobra.NoArgs,
@@ -90,7 +90,7 @@ func runChecks(o *ChecksOptions) error {
 		}
 		fmt.Fprintf(&b, "  %-*s  %s (judges %s)\n", idWidth, c.ID, c.Title, what)
 	}
-	fmt.Fprintf(&b, "\n%d checks. docs/checks.md says what each status of each check means.\n", len(list))
+	fmt.Fprintf(&b, "\n%d checks. `wacheck explain ID` says what one means and how to fix it.\n", len(list))
 	if _, err := o.IO.Out.Write([]byte(b.String())); err != nil {
 		return &RuntimeError{Err: fmt.Errorf("writing the list: %w", err)}
 	}

@@ -118,7 +118,7 @@ func TestExplainJSONAndMarkdown(t *testing.T) {
 		t.Fatal(err)
 	}
 	if e.ID != "chain.complete" || e.Title != "Certificate chain is complete" || e.Category != "chain" || e.Judges != "chain" ||
-		e.Statuses["fail"] == "" || e.Statuses["warn"] != "" || len(e.Fixes) < 5 || e.Fixes[0].Platform != "nginx" {
+		e.Statuses["fail"] == "" || e.Statuses["warn"] == "" || e.Statuses["info"] != "" || len(e.Fixes) < 5 || e.Fixes[0].Platform != "nginx" {
 		t.Errorf("JSON %+v", e)
 	}
 
@@ -149,7 +149,7 @@ func TestExplainJSONAndMarkdown(t *testing.T) {
 	if len(headings) < 6 || headings[0] != "## chain.complete: Certificate chain is complete" || headings[1] != "### nginx" {
 		t.Errorf("headings %q", headings)
 	}
-	if rows != 3 { // pass, fail, skip
-		t.Errorf("%d status rows, want 3", rows)
+	if rows != 4 { // pass, warn, fail, skip
+		t.Errorf("%d status rows, want 4", rows)
 	}
 }
