@@ -334,6 +334,7 @@ case " $TOOLS " in
 			"$(enum_field "$ep-delayed" duration_ms | stat)" "$(enum_field "$ep-delayed" connections | stat)"
 	done
 	echo
-	echo "- at most 8 connections at a time; durations are the enumeration's own (enumeration.duration_ms in the JSON), the full probe's are above"
+	echo "- at most 8 connections at a time, the probe's own handshakes included; durations are the enumeration's own (enumeration.duration_ms in the JSON, which starts with the strict handshake), the full probe's are above"
+	echo "- connections are the enumeration's (enumeration.connections); the probe opens 4–6 more (the strict handshake, the one without SNI, one per key type, the resumption pair): BenchmarkProbe's conns/op counts them all"
 	;;
 esac

@@ -44,7 +44,10 @@ func keyTypeSuites(c Client) (types []string, suites map[string][]uint16) {
 // the client offers suites for, offering only those suites, when it
 // offers more than one key type. Go's client cannot restrict the TLS 1.3
 // signature algorithms it offers, so TLS 1.3 cannot ask for one key type.
-func keyTypeHandshakes(ctx context.Context, opts Options, b *budget, addr string) []KeyTypeHandshake {
+//
+// chose (when set) is told what the server chose in each, as soon as its
+// certificates arrive.
+func keyTypeHandshakes(ctx context.Context, opts Options, b *budget, addr string, chose func(tls.ConnectionState)) []KeyTypeHandshake {
 	types, suites := keyTypeSuites(opts.Client)
 	if len(types) < 2 {
 		return nil
@@ -56,7 +59,7 @@ func keyTypeHandshakes(ctx context.Context, opts Options, b *budget, addr string
 			a := connectAndShakeWith(ctx, opts, b, addr, opts.Target.SNI, false, nil, func(cfg *tls.Config) {
 				cfg.MinVersion, cfg.MaxVersion = tls.VersionTLS12, tls.VersionTLS12
 				cfg.CipherSuites = suites[t]
-			})
+			}, chose)
 			a.done()
 			out[i] = KeyTypeHandshake{KeyType: t, Handshake: a.hs}
 			if a.hs == nil {
@@ -79,7 +82,7 @@ const ticketWait = time.Second
 func resume(ctx context.Context, opts Options, b *budget, addr string) *Resumption {
 	cache := &watchedCache{ClientSessionCache: tls.NewLRUClientSessionCache(4), put: make(chan struct{}, 1)}
 	withCache := func(cfg *tls.Config) { cfg.ClientSessionCache = cache }
-	first := connectAndShakeWith(ctx, opts, b, addr, opts.Target.SNI, true, nil, withCache)
+	first := connectAndShakeWith(ctx, opts, b, addr, opts.Target.SNI, true, nil, withCache, nil)
 	r := &Resumption{}
 	switch {
 	case first.err != nil:
@@ -112,7 +115,7 @@ func resume(ctx context.Context, opts Options, b *budget, addr string) *Resumpti
 	}
 	first.done()
 	r.Ticket = cache.stored()
-	second := connectAndShakeWith(ctx, opts, b, addr, opts.Target.SNI, false, nil, withCache)
+	second := connectAndShakeWith(ctx, opts, b, addr, opts.Target.SNI, false, nil, withCache, nil)
 	second.done()
 	switch {
 	case second.err != nil:

@@ -258,14 +258,47 @@ func resolve(ctx context.Context, opts Options) DNS {
 }
 
 // probeAddress records everything about one address: the strict
-// handshake and, when the address is probed in full, beside one another the
-// URL target's request (on the strict handshake's own connection), the
-// handshake without SNI and the enumeration, then the timing rounds.
+// handshake and, when the address is probed in full, the enumeration beside
+// it; once the strict handshake is done, beside them the URL target's
+// request (on the strict handshake's own connection), the handshake without
+// SNI, the handshakes per key type and the resumption; then the timing
+// rounds.
+//
+// The enumeration is speculative: it starts with the strict handshake (once
+// every address's strict handshake has its slot), not after it, which saves
+// the strict handshake's round trip. It needs one thing from it: whether the
+// server speaks TLS well enough to enumerate (Handshake.Scannable). When the
+// strict handshake says no, the enumeration is stopped and what it found is
+// dropped, so the report is what it was when the enumeration waited.
+//
+// What the server chose in the strict handshake and the handshakes per key
+// type goes to the enumeration too (tlshello.Options.Handshakes), as soon as
+// the certificates arrive: the strict handshake's TLS 1.3 ServerHello
+// answers the enumeration's first TLS 1.3 hello, which is then not sent, and
+// the suites the others got need no hello of the enumeration's own.
 func probeAddress(ctx context.Context, opts Options, b *budget, addr string, full bool) Endpoint {
 	ep := Endpoint{Address: addr, HandshakeOnly: !full}
 	wantGET := full && opts.Target.Path != ""
-	a := connectAndShake(ctx, opts, b, addr, opts.Target.SNI, wantGET, b.firstServed)
+	var scanning sync.WaitGroup
+	scanCtx, stopScan := context.WithCancel(ctx)
+	defer stopScan()
+	var beside *besideScan
+	if full && opts.Enumerate {
+		beside = newBesideScan()
+		scanning.Go(func() {
+			b.enumerate(scanCtx, func() { ep.Scan, ep.ScanErr = scan(scanCtx, opts, b, addr, beside.ch) })
+		})
+	}
+	defer beside.close() // on every path; the key types' goroutine closes it sooner
+	a := connectAndShakeWith(ctx, opts, b, addr, opts.Target.SNI, wantGET, b.firstServed, nil, beside.first)
+	beside.first(tls.ConnectionState{}) // when no certificates came: the scan's TLS 1.3 hello goes now
 	ep.ConnectStart, ep.ConnectEnd, ep.ConnectErr, ep.Handshake = a.start, a.end, a.err, a.hs
+	if ep.ConnectErr != nil || !ep.Handshake.Scannable() {
+		// No enumeration after this: undo its start.
+		stopScan()
+		scanning.Wait()
+		ep.Scan, ep.ScanErr = nil, nil
+	}
 	if ep.ConnectErr != nil || !full {
 		a.done()
 		return ep
@@ -291,17 +324,17 @@ func probeAddress(ctx context.Context, opts Options, b *budget, addr string, ful
 	default:
 		a.done()
 	}
-	if opts.Enumerate && ep.Handshake.Scannable() {
-		wg.Go(func() {
-			b.enumerate(ctx, func() { ep.Scan, ep.ScanErr = scan(ctx, opts, b, addr) })
-		})
-	}
 	if !opts.NoExtraHandshakes && ep.Handshake.Err == nil {
 		// One handshake per key type the sender can negotiate (a server
 		// may serve an ECDSA and an RSA chain side by side), and one
 		// resuming the session of a first.
-		wg.Go(func() { ep.KeyTypes = keyTypeHandshakes(ctx, opts, b, addr) })
+		wg.Go(func() {
+			ep.KeyTypes = keyTypeHandshakes(ctx, opts, b, addr, beside.more)
+			beside.close()
+		})
 		wg.Go(func() { ep.Resumption = resume(ctx, opts, b, addr) })
+	} else {
+		beside.close()
 	}
 	if opts.Target.SNI != "" && !opts.NoSNICompare {
 		wg.Go(func() {
@@ -313,6 +346,7 @@ func probeAddress(ctx context.Context, opts Options, b *budget, addr string, ful
 		})
 	}
 	wg.Wait()
+	scanning.Wait()
 	for i := 1; i < opts.Samples && expired(ctx) == nil; i++ {
 		var s Sample
 		r := connectAndShake(ctx, opts, b, addr, opts.Target.SNI, false, nil)
@@ -359,14 +393,76 @@ func (hs *Handshake) NotScannable() string {
 	return ""
 }
 
+// besideScan carries what the probe's own handshakes got to the
+// enumeration (tlshello.Options.Handshakes): first the strict handshake's
+// (its zero value when it got no certificates), then the handshakes per key
+// type's. A nil *besideScan (no enumeration) takes nothing.
+type besideScan struct {
+	ch     chan tlshello.Handshake
+	once   sync.Once
+	mu     sync.Mutex
+	closed bool
+}
+
+// besideRoom is the channel's room: the strict handshake's value and one
+// per key type, so that no send ever waits for the scan.
+const besideRoom = 4
+
+func newBesideScan() *besideScan {
+	return &besideScan{ch: make(chan tlshello.Handshake, besideRoom)}
+}
+
+// first sends the strict handshake's choice; only its first call counts.
+func (s *besideScan) first(cs tls.ConnectionState) {
+	if s == nil {
+		return
+	}
+	s.once.Do(func() { s.send(cs) })
+}
+
+// more sends another handshake's choice (the handshakes per key type start
+// after the strict one has ended, so after its value).
+func (s *besideScan) more(cs tls.ConnectionState) {
+	if s == nil || cs.Version == 0 {
+		return
+	}
+	s.send(cs)
+}
+
+func (s *besideScan) send(cs tls.ConnectionState) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	select {
+	case s.ch <- tlshello.Handshake{Version: cs.Version, CipherSuite: cs.CipherSuite, Group: uint16(cs.CurveID)}:
+	default: // full: the scan does without it
+	}
+}
+
+// close says no more will come; it may be called any number of times.
+func (s *besideScan) close() {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.closed {
+		s.closed = true
+		close(s.ch)
+	}
+}
+
 // scan enumerates what addr accepts, drawing its connections from the
-// budget.
-func scan(ctx context.Context, opts Options, b *budget, addr string) (*tlshello.Result, *NetError) {
+// budget; beside brings what the probe's own handshakes got.
+func scan(ctx context.Context, opts Options, b *budget, addr string, beside <-chan tlshello.Handshake) (*tlshello.Result, *NetError) {
 	res, err := tlshello.Scan(ctx, net.JoinHostPort(addr, strconv.Itoa(opts.Target.Port)), tlshello.Options{
 		ServerName:  opts.Target.SNI,
 		Concurrency: opts.Concurrency,
 		Timeout:     scanConnTimeout,
 		Dial:        b.dial(opts.Dial),
+		Handshakes:  beside,
 	})
 	if err != nil {
 		return res, classify(ctx, err)
@@ -395,13 +491,15 @@ type attempt struct {
 // (and did not serve a client-certificate question) is left open for a
 // request.
 func connectAndShake(ctx context.Context, opts Options, b *budget, addr, sni string, keep bool, served func()) attempt {
-	return connectAndShakeWith(ctx, opts, b, addr, sni, keep, served, nil)
+	return connectAndShakeWith(ctx, opts, b, addr, sni, keep, served, nil, nil)
 }
 
 // connectAndShakeWith is connectAndShake with tune (when set) changing the
-// client's configuration: the handshakes per key type and the resumption.
+// client's configuration (the handshakes per key type and the resumption),
+// and chose (when set) told what the server chose as soon as its
+// certificates arrive (see handshakeWith).
 func connectAndShakeWith(ctx context.Context, opts Options, b *budget, addr, sni string, keep bool, served func(),
-	tune func(*tls.Config)) attempt {
+	tune func(*tls.Config), chose func(tls.ConnectionState)) attempt {
 	waited, err := b.acquire(ctx)
 	if served != nil {
 		served()
@@ -432,7 +530,7 @@ func connectAndShakeWith(ctx context.Context, opts Options, b *budget, addr, sni
 		_ = conn.SetDeadline(dl)
 	}
 	var tc *tls.Conn
-	a.hs, tc = handshakeWith(ctx, opts, conn, sni, tune)
+	a.hs, tc = handshakeWith(ctx, opts, conn, sni, tune, chose)
 	if keep && a.hs.Err == nil && !a.hs.ClientCertRequested {
 		a.conn = tc
 		a.done = sync.OnceFunc(func() {
@@ -470,12 +568,16 @@ func clientConfig(opts Options, sni string) *tls.Config {
 // handshake performs the strict handshake on conn and records it; it
 // returns the TLS connection too, for a request to follow.
 func handshake(ctx context.Context, opts Options, conn net.Conn, sni string) (*Handshake, *tls.Conn) {
-	return handshakeWith(ctx, opts, conn, sni, nil)
+	return handshakeWith(ctx, opts, conn, sni, nil, nil)
 }
 
 // handshakeWith is handshake with tune (when set) changing the client's
-// configuration first.
-func handshakeWith(ctx context.Context, opts Options, conn net.Conn, sni string, tune func(*tls.Config)) (*Handshake, *tls.Conn) {
+// configuration first, and chose (when set) told, when the server's
+// certificates arrive, the connection's state then: the version and suite
+// the server chose (and in TLS 1.3 the group), from a ServerHello Go's
+// client has checked.
+func handshakeWith(ctx context.Context, opts Options, conn net.Conn, sni string, tune func(*tls.Config),
+	chose func(tls.ConnectionState)) (*Handshake, *tls.Conn) {
 	hs := &Handshake{ServerName: sni, OfferedALPN: opts.ALPN}
 	counted := &flightConn{Conn: conn}
 	cfg := clientConfig(opts, sni)
@@ -487,6 +589,9 @@ func handshakeWith(ctx context.Context, opts Options, conn net.Conn, sni string,
 		// handshake failing later still leaves them as evidence.
 		hs.Certificates = rawCerts(cs.PeerCertificates)
 		hs.OCSPStaple = cs.OCSPResponse
+		if chose != nil {
+			chose(cs)
+		}
 		return nil
 	}
 	cfg.GetClientCertificate = func(cri *tls.CertificateRequestInfo) (*tls.Certificate, error) {

@@ -3,6 +3,7 @@ package tlshello
 import (
 	"context"
 	"crypto/tls"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,6 +49,11 @@ var (
 // BenchmarkScan scans servers end to end, on loopback and through a delay proxy adding a
 // 50 ms round trip, and reports the connections each scan used and the time it took
 // (ns/op). OpenSSL's s_server serves one connection at a time, so it runs on loopback only.
+//
+// model-legacy-91-beside is the legacy model scanned as pkg/probe scans it: with
+// Options.Handshakes bringing what a Go client's TLS 1.3 handshake got after one round
+// trip (the strict handshake, which starts with the scan) and what the TLS 1.2 handshakes
+// per key type got after two (they start when it ends).
 func BenchmarkScan(b *testing.B) {
 	servers := []struct {
 		name   string
@@ -62,6 +68,7 @@ func BenchmarkScan(b *testing.B) {
 		}, true},
 		{"model-legacy-91", func(b *testing.B) string { return modelServer(b, legacyModel) }, false},
 		{"model-modern", func(b *testing.B) string { return modelServer(b, modernModel) }, false},
+		{"model-legacy-91-beside", func(b *testing.B) string { return modelServer(b, legacyModel) }, false},
 	}
 	for _, srv := range servers {
 		for _, rtt := range []time.Duration{0, 50 * time.Millisecond} {
@@ -78,16 +85,38 @@ func BenchmarkScan(b *testing.B) {
 					b.Cleanup(func() { p.Close() })
 					addr = p.Addr().String()
 				}
-				conns := 0
+				conns, runs := 0, 0
 				for b.Loop() {
-					res, err := Scan(context.Background(), addr, Options{})
+					var opts Options
+					if strings.HasSuffix(srv.name, "-beside") {
+						opts.Handshakes = besideProbe(legacyModel, rtt)
+					}
+					res, err := Scan(context.Background(), addr, opts)
 					if err != nil {
 						b.Fatal(err)
 					}
-					conns = res.Connections
+					conns += res.Connections
+					runs++
 				}
-				b.ReportMetric(float64(conns), "conns/op")
+				b.ReportMetric(float64(conns)/float64(runs), "conns/op")
 			})
 		}
 	}
+}
+
+// besideProbe brings a scan what pkg/probe's strict handshake with m gets after one round
+// trip (at least a millisecond), and its handshakes per key type after two.
+func besideProbe(m *serverModel, rtt time.Duration) <-chan Handshake {
+	ch := make(chan Handshake, 4)
+	rtt = max(rtt, time.Millisecond)
+	go func() {
+		defer close(ch)
+		time.Sleep(rtt)
+		ch <- besideOf(m)
+		time.Sleep(rtt)
+		for _, h := range keyTypesOf(m) {
+			ch <- h
+		}
+	}()
+	return ch
 }

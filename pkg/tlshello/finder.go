@@ -30,7 +30,6 @@ type finder struct {
 	state map[uint16]itemState
 	busy  map[uint16]bool // in a window in flight
 	open  []openWindow    // the windows in flight
-	dup   map[uint16]bool // offered alone while in a window in flight (see nextWindow)
 	found []uint16        // accepted, in the order found
 	// tally counts, per likelihood tier (0 least likely, 2 most), the items accepted and
 	// the items settled, and kinds the same per tier and kind, to estimate how many of the
@@ -74,7 +73,7 @@ func newFinder(order []uint16, tier func(uint16) int, kind func(uint16) string) 
 		kind = func(uint16) string { return "" }
 	}
 	f := &finder{order: order, tier: tier, kind: kind, state: map[uint16]itemState{},
-		busy: map[uint16]bool{}, dup: map[uint16]bool{}, kinds: map[string]*[2]int{},
+		busy: map[uint16]bool{}, kinds: map[string]*[2]int{},
 		keys: make(map[uint16]string, len(order))}
 	for _, id := range order {
 		f.keys[id] = string(rune('0'+tier(id))) + kind(id)
@@ -170,10 +169,11 @@ const (
 // sending now: when no anchor can be likely enough, the items left are swept in one window,
 // and only once nothing else is in flight (inflight counts this finder's windows).
 //
-// With eager (connections would stay idle otherwise) it offers one likely item alone: one
-// not in flight, or the last anchor item of a window in flight with several, which that
-// window will not answer if an anchor item before it is accepted. The server then names
-// two items in one round trip where the window alone names one.
+// With eager (connections would stay idle otherwise) it offers the likeliest item not in
+// flight alone. (It used to offer, too, the last anchor item of a window in flight with
+// several, which that window does not answer if an anchor item before it is accepted; but
+// the window answers with that very item as often as not, which cost the legacy server of
+// issue 10 one to three connections a scan for no time saved.)
 func (f *finder) nextWindow(inflight int, eager bool) []uint16 {
 	var avail []uint16
 	p := map[uint16]float64{}
@@ -229,45 +229,22 @@ func (f *finder) nextWindow(inflight int, eager bool) []uint16 {
 
 func (f *finder) eagerWindow(avail []uint16, p map[uint16]float64) []uint16 {
 	var best uint16
-	found, dup, bestP := false, false, eagerChance
-	consider := func(id uint16, isDup bool) {
-		if f.state[id] != itemUnknown || f.dup[id] {
-			return
-		}
-		pid, ok := p[id]
-		if !ok {
-			pid = f.prob(id)
-		}
-		if pid >= bestP {
-			best, bestP, found, dup = id, pid, true, isDup
-		}
-	}
+	found, bestP := false, eagerChance
 	for _, id := range avail {
-		consider(id, false)
-	}
-	for _, w := range f.open {
-		if w.anchors >= 2 {
-			consider(w.items[len(w.items)-1], true)
+		if p[id] >= bestP {
+			best, bestP, found = id, p[id], true
 		}
 	}
-	switch {
-	case !found:
+	if !found {
 		return nil
-	case dup:
-		f.dup[best] = true
-	default:
-		f.busy[best] = true
-		f.open = append(f.open, openWindow{items: []uint16{best}, anchors: 1})
 	}
+	f.busy[best] = true
+	f.open = append(f.open, openWindow{items: []uint16{best}, anchors: 1})
 	return []uint16{best}
 }
 
 // release ends the window in flight that offered list.
 func (f *finder) release(list []uint16) {
-	if len(list) == 1 && f.dup[list[0]] {
-		delete(f.dup, list[0])
-		return
-	}
 	for _, id := range list {
 		delete(f.busy, id)
 	}

@@ -24,6 +24,25 @@ type Options struct {
 	Timeout     time.Duration // per connection: dial, hello and first flight; default 5s
 	// Dial opens connections; default a net.Dialer.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Handshakes, when not nil, brings what handshakes made beside the scan to the same
+	// server by another client (pkg/probe's strict sender, its handshakes per key type)
+	// got: each is a ServerHello the scan need not get again. The first value is the
+	// strict handshake's, and the scan's TLS 1.3 part waits for it (or the close) instead
+	// of sending a first hello of its own: a TLS 1.3 one is that hello's answer, anything
+	// else (a zero Handshake, another version) sends the hello then. The other parts do
+	// not wait. Later values add the suite (and group) chosen to what the scan found, in
+	// TLS 1.3 and, for a server that follows the client's order, in TLS 1.0 to 1.2 (for
+	// one that imposes its own, the scan's peeling gives the order, and the suite is left
+	// to it). Values that come after the scan has ended are ignored: the sender must not
+	// block (a channel with room for every value), and closes the channel when done.
+	Handshakes <-chan Handshake
+}
+
+// Handshake is what the server chose in a handshake made beside a scan, read from a
+// ServerHello that kept the rules of the protocol (a TLS client checked it): the version,
+// the cipher suite and, when known, the group. The zero value says there was none.
+type Handshake struct {
+	Version, CipherSuite, Group uint16
 }
 
 // Result is what a Scan found.
@@ -136,8 +155,16 @@ func Scan(ctx context.Context, addr string, opts Options) (*Result, error) {
 		p.higher = legacy[i+1:]
 	}
 	tls13 := newTLS13Planner(s)
+	tls13.awaiting = opts.Handshakes != nil
 	planners := []planner{legacy[3], tls13, legacy[2], legacy[1], legacy[0]}
-	s.run(ctx, planners)
+	s.run(ctx, planners, opts.Handshakes, tls13, func(h Handshake) {
+		tls13.beside(h)
+		for _, p := range legacy {
+			if p.v == h.Version {
+				p.beside(h.CipherSuite)
+			}
+		}
+	})
 
 	res := &Result{Connections: int(s.conns.Load())}
 	if c := s.certs.Load(); c != nil {
@@ -252,8 +279,11 @@ const (
 	probeGroups                   // a list of TLS 1.3 groups
 )
 
-// run sends the planners' probes, at most Concurrency at once, until none wants more.
-func (s *scanner) run(ctx context.Context, planners []planner) {
+// run sends the planners' probes, at most Concurrency at once, until none wants more. The
+// values from beside go to take as they come; while tls13 awaits the first (or the close),
+// run waits for it even when nothing is in flight.
+func (s *scanner) run(ctx context.Context, planners []planner, beside <-chan Handshake, tls13 *tls13Planner,
+	take func(Handshake)) {
 	type result struct {
 		p *probe
 		o outcome
@@ -280,12 +310,24 @@ func (s *scanner) run(ctx context.Context, planners []planner) {
 				results <- result{p, o}
 			}()
 		}
-		if inflight == 0 {
+		if inflight == 0 && (!tls13.awaiting || ctxErr(ctx) != nil) {
 			return
 		}
-		r := <-results
-		inflight--
-		r.p.owner.done(r.p, r.o)
+		var stop <-chan struct{}
+		if inflight == 0 {
+			stop = ctx.Done() // waiting for beside alone
+		}
+		select {
+		case r := <-results:
+			inflight--
+			r.p.owner.done(r.p, r.o)
+		case h, ok := <-beside:
+			if !ok {
+				beside = nil
+			}
+			take(h)
+		case <-stop:
+		}
 	}
 }
 
@@ -426,10 +468,11 @@ func judge(ctx context.Context, h ClientHello, sent builtHello, reply Reply, err
 	var dial *dialError
 	var netErr net.Error
 	switch {
+	case ctxErr(ctx) != nil:
+		// Whatever failed (a dial too) failed because the scan was stopped.
+		return outcome{verdict: unknown, reason: "scan stopped: " + ctxErr(ctx).Error()}
 	case errors.As(err, &dial):
 		return outcome{verdict: unknown, reason: err.Error()}
-	case ctxErr(ctx) != nil:
-		return outcome{verdict: unknown, reason: "scan stopped: " + ctxErr(ctx).Error()}
 	case errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &netErr) && netErr.Timeout():
 		return outcome{verdict: unknown, reason: "timeout"}
 	case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE):

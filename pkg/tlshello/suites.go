@@ -102,6 +102,22 @@ type suitePlanner struct {
 	// dhBits is the smallest DH prime of the authenticated DHE suites, dhBitsAnon of the
 	// anonymous ones.
 	dhBits, dhBitsAnon int
+	// pending are suites a handshake beside the scan got, until the mode is decided.
+	pending []uint16
+}
+
+// beside takes a suite that a handshake made beside the scan got in this version. With a
+// server that follows the client's order it is accepted like any answer (before the first
+// two answers' inferences, when it comes first: a fact they cannot overrule). With one that
+// imposes its order, it is left to the peeling, which must see every suite to give the
+// order.
+func (sp *suitePlanner) beside(id uint16) {
+	switch sp.mode {
+	case modeUndecided:
+		sp.pending = append(sp.pending, id)
+	case modeClient:
+		sp.f.settle(id, itemAccepted)
+	}
 }
 
 func newSuitePlanner(s *scanner, v uint16) *suitePlanner {
@@ -386,6 +402,9 @@ func (sp *suitePlanner) decide() {
 	if r := sp.reverse; r.verdict == accepted && r.hello.CipherSuite != x {
 		// Two different choices from the same suites: the client's order decides.
 		sp.mode = modeClient
+		for _, id := range sp.pending {
+			sp.f.settle(id, itemAccepted)
+		}
 		sp.f.answer(sp.det, x, true)
 		sp.f.answer(sp.reverseList, r.hello.CipherSuite, true)
 		return

@@ -45,8 +45,11 @@ type tls13Planner struct {
 	groups *finder
 
 	firstSent bool
-	first     *outcome
-	held      []heldAnswer // answers sent before the first hello's, until it is known
+	// awaiting: the first answer may come from a handshake made beside the scan (see
+	// Options.Handshake), so the first hello is not sent until beside has been called.
+	awaiting bool
+	first    *outcome
+	held     []heldAnswer // answers sent before the first hello's, until it is known
 
 	tests      []*chain // group tests: single likely groups, and the unlikely ones together
 	testsMade  bool
@@ -130,7 +133,7 @@ func (tp *tls13Planner) finished() bool {
 
 func (tp *tls13Planner) priority() float64 {
 	switch {
-	case !tp.firstSent:
+	case !tp.firstSent && !tp.awaiting:
 		return 1000 + float64(VersionTLS13)
 	case tp.first == nil:
 		if len(tp.specGroups) >= 2 {
@@ -146,7 +149,7 @@ func (tp *tls13Planner) priority() float64 {
 
 func (tp *tls13Planner) next(bool) *probe {
 	switch {
-	case !tp.firstSent:
+	case !tp.firstSent && !tp.awaiting:
 		tp.firstSent = true
 		h := tp.hello(tp.suites.order, tp.groups.order, true)
 		return &probe{hello: h, kind: probeVersion, list: h.CipherSuites}
@@ -235,6 +238,39 @@ func (tp *tls13Planner) next(bool) *probe {
 		}
 	}
 	return nil
+}
+
+// beside takes the handshake made beside the scan (Options.Handshake) that the first hello
+// waited for. A completed TLS 1.3 handshake is the first hello's answer: its client offered
+// TLS 1.3 and the server accepted it with that suite and group, a fact like a ServerHello to
+// one of the scan's own hellos (only the suite and group chosen are taken, nothing about the
+// others: that client's lists were not the scan's). Anything else leaves the first hello to
+// be sent now.
+//
+// Later TLS 1.3 handshakes add their suite and group to what was found, once the first
+// answer was an acceptance.
+func (tp *tls13Planner) beside(h Handshake) {
+	if !tp.awaiting {
+		if h.Version == VersionTLS13 && tp.clean() {
+			tp.suites.settle(h.CipherSuite, itemAccepted)
+			tp.groups.settle(h.Group, itemAccepted)
+		}
+		return
+	}
+	tp.awaiting = false
+	if tp.firstSent || h.Version != VersionTLS13 || !slices.Contains(tp.suites.order, h.CipherSuite) {
+		return
+	}
+	tp.firstSent = true
+	hello := ClientHello{Version: VersionTLS13, CipherSuites: []uint16{h.CipherSuite}, KeyShare: true}
+	sh := &ServerHello{Version: VersionTLS13, LegacyVersion: VersionTLS12, SupportedVersion: VersionTLS13,
+		CipherSuite: h.CipherSuite}
+	if slices.Contains(tp.groups.order, h.Group) {
+		hello.Groups = []uint16{h.Group}
+		sh.Group = h.Group
+	}
+	p := &probe{owner: tp, hello: hello, kind: probeVersion, list: hello.CipherSuites}
+	tp.done(p, outcome{verdict: accepted, hello: sh})
 }
 
 // suiteSweep, for a server that follows the client's order, offers the suites still unknown
