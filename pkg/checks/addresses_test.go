@@ -127,6 +127,11 @@ func TestSamplesAndSNIAndHTTP(t *testing.T) {
 		{"needs SNI", func(ev *probe.Evidence) {
 			ev.Endpoints[0].NoSNI = &probe.Handshake{Err: &probe.NetError{Kind: probe.ErrAlert, Alert: 112}}
 		}, []want{{"tls.sni", report.Info, []string{"needs SNI", "alert 112"}}}},
+		{"no handshake without SNI: no slot in time", func(ev *probe.Evidence) {
+			ev.Endpoints[0].NoSNI = nil
+			ev.Endpoints[0].NoSNIErr = &probe.NetError{Kind: probe.ErrNotAttempted,
+				Msg: "no connection was attempted: the 8 connection slots (--concurrency) were held by other connections until the time limit"}
+		}, []want{{"tls.sni", report.Skip, []string{"could not tell", "without SNI", "8 connection slots"}}}},
 		{"default certificate without SNI", func(ev *probe.Evidence) {
 			ev.Endpoints[0].NoSNI = &probe.Handshake{Certificates: [][]byte{wrong.DER}}
 		}, []want{{"tls.sni", report.Info, []string{"default.example"}}}},

@@ -25,6 +25,9 @@ func tlsSNI(cx *Context, s *State) verdict {
 	withOK := s.chain.leaf.VerifyHostname(name) == nil
 	ns := s.Handshake.NoSNI
 	if ns == nil {
+		if e := s.Handshake.NoSNIErr; e != nil {
+			return skip("could not tell: the handshake without SNI, to compare, was not made (%s)", e.Msg)
+		}
 		return skip("no handshake without SNI was made to compare")
 	}
 	var noLeaf *x509.Certificate

@@ -90,6 +90,9 @@ type Endpoint struct {
 	// server needs SNI; nil when not made (no SNI to compare, or the
 	// connection failed).
 	NoSNI *Handshake
+	// NoSNIErr says why the handshake without SNI was not made when one was
+	// asked for (no slot in time, the connection failed); nil otherwise.
+	NoSNIErr *NetError
 
 	// Samples are the further timing rounds (--samples N gives N-1).
 	Samples []Sample

@@ -340,8 +340,11 @@ func probeAddress(ctx context.Context, opts Options, b *budget, addr string, ful
 		wg.Go(func() {
 			n := connectAndShake(ctx, opts, b, addr, "", false, nil)
 			n.done()
-			if n.err == nil && n.hs != nil {
+			switch {
+			case n.err == nil && n.hs != nil:
 				ep.NoSNI = n.hs
+			case n.err != nil:
+				ep.NoSNIErr = n.err
 			}
 		})
 	}

@@ -80,7 +80,7 @@ func fromEndpoint(ev *probe.Evidence, ep *probe.Endpoint) *Set {
 	if hs == nil {
 		s.miss(KindHandshake, "no TLS handshake: the TCP connection failed")
 	} else {
-		s.Handshake = &Handshake{Handshake: hs, Address: ep.Address, Port: t.Port, NoSNI: ep.NoSNI,
+		s.Handshake = &Handshake{Handshake: hs, Address: ep.Address, Port: t.Port, NoSNI: ep.NoSNI, NoSNIErr: ep.NoSNIErr,
 			Samples: ep.Samples, Accepted: ep.Scan, Timeout: ev.Timeout, Resumption: ep.Resumption}
 		switch {
 		case ep.Resumption != nil:

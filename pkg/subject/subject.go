@@ -158,6 +158,9 @@ type Handshake struct {
 	Port    int
 	// NoSNI is the same handshake without SNI, nil when none was made.
 	NoSNI *probe.Handshake
+	// NoSNIErr says why no handshake without SNI was made, when one was
+	// tried.
+	NoSNIErr *probe.NetError
 	// Samples are the further connect + handshake rounds.
 	Samples []probe.Sample
 	// Accepted is the enumeration's result, to say what the server does
