@@ -46,3 +46,17 @@ func TestMetricsDocumented(t *testing.T) {
 		}
 	}
 }
+
+// TestShippedConfigLoads: docs/prometheus/wacheck.yml, the example the
+// README starts the exporter with, is a valid config with its modules.
+func TestShippedConfigLoads(t *testing.T) {
+	cfg, err := LoadConfig("../../docs/prometheus/wacheck.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []string{"meta_strict", "meta_quick", "meta", "stripe"} {
+		if _, ok := cfg.Modules[m]; !ok {
+			t.Errorf("module %q missing from the shipped config", m)
+		}
+	}
+}
