@@ -219,6 +219,23 @@ func (p *probeResult) String() string {
 	return b.String()
 }
 
+// wacheckOutput runs the built wacheck with args (colour off, at most 30 s)
+// and returns its stdout; an exit code is not an error (findings exit 1),
+// failing to run is.
+func wacheckOutput(t testing.TB, args ...string) []byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, wacheckBin, args...)
+	cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	out, err := cmd.Output()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		t.Fatalf("wacheck %s: %v", strings.Join(args, " "), err)
+	}
+	return out
+}
+
 // runWacheck runs `wacheck probe localhost:PORT --format json` pinned to
 // 127.0.0.1 and verifying against rootFile, plus extra flags, and parses the
 // report. Timing thresholds are raised so that a loaded CI machine cannot

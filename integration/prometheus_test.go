@@ -1246,15 +1246,7 @@ var statusValues = map[string]float64{"pass": 0, "info": 1, "skip": 2, "warn": 3
 func statusesAgree(t *testing.T, prom *promServer, s *site, instance, rootFile string) {
 	t.Helper()
 	args := []string{"probe", instance, "--ca-file", rootFile, "--format", "json"}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, wacheckBin, args...)
-	cmd.Env = append(os.Environ(), "NO_COLOR=1")
-	out, err := cmd.Output()
-	var ee *exec.ExitError
-	if err != nil && !errors.As(err, &ee) {
-		t.Fatalf("wacheck %s: %v", strings.Join(args, " "), err)
-	}
+	out := wacheckOutput(t, args...)
 	var rep struct {
 		Checks []struct {
 			ID      string `json:"id"`

@@ -3,11 +3,9 @@
 package integration
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -567,15 +565,7 @@ func (sc scenario) verify(t *testing.T, server string, port int, p *pki) *jsonRe
 func certAgrees(t *testing.T, served string, p *pki, probed *jsonReport) {
 	t.Helper()
 	args := []string{"cert", served, "--name", "localhost", "--ca-file", p.rootFile, "--format", "json"}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, wacheckBin, args...)
-	cmd.Env = append(os.Environ(), "NO_COLOR=1")
-	out, err := cmd.Output()
-	var ee *exec.ExitError
-	if err != nil && !errors.As(err, &ee) {
-		t.Fatalf("wacheck %s: %v", strings.Join(args, " "), err)
-	}
+	out := wacheckOutput(t, args...)
 	var files jsonReport
 	if err := json.Unmarshal(out, &files); err != nil {
 		t.Fatalf("wacheck %s printed no JSON: %v\n%s", strings.Join(args, " "), err, out)
