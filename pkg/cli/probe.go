@@ -90,6 +90,9 @@ type probeFlags struct {
 	resolver        string
 	clientCA        string
 	outputs         []string
+	// rootsBeside leaves Mozilla's roots (the default store) unloaded in
+	// complete: runProbe's wacheck.Probe loads them beside the network.
+	rootsBeside bool
 }
 
 func newProbeCmd(ios *IOStreams, runF func(context.Context, *ProbeOptions) error) *cobra.Command {
@@ -130,6 +133,7 @@ worst first; the exit code is the worst target's.`,
 				}
 				return b.run(cmd.Context())
 			}
+			f.rootsBeside = runF == nil
 			if err := opts.complete(args[0], f); err != nil {
 				return err
 			}
@@ -239,7 +243,9 @@ func (o *ProbeOptions) completeShared(f probeFlags) error {
 		return err
 	}
 	o.Thresholds.ExpiryWarnRelative = !f.expiryWarnGiven
-	if o.Roots, err = loadRoots(f.caFile, f.trustStore); err != nil {
+	if f.rootsBeside && f.caFile == "" && f.trustStore == "mozilla" {
+		o.Roots = nil // Mozilla's, which runProbe loads beside the network
+	} else if o.Roots, err = loadRoots(f.caFile, f.trustStore); err != nil {
 		return err
 	}
 	if f.clientCA != "" {
@@ -378,7 +384,11 @@ func dnsResolver(addr string) *probe.ServerResolver {
 }
 
 func runProbe(ctx context.Context, o *ProbeOptions) error {
-	return o.finish(ctx, wacheck.Probe(ctx, o.config()), "probe "+o.Target.HostPort())
+	rep := wacheck.Probe(ctx, o.config()) // nil Roots: Mozilla's, loaded beside the network
+	if o.Roots == nil {
+		o.Roots = trust.Mozilla() // loaded by now
+	}
+	return o.finish(ctx, rep, "probe "+o.Target.HostPort())
 }
 
 // config is the library's configuration of the probe o asks for.

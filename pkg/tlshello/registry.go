@@ -86,15 +86,22 @@ func SuiteName(id uint16) string {
 }
 
 // suitesFor returns the code points of every registry suite that can be negotiated in version v.
+//
+// In SSL 3.0 that leaves out the suites whose MAC is SHA-256 or SHA-384 (the PSK suites of RFC
+// 5487, 5489, 6209 and 6367, defined for TLS 1.0 and later): SSL 3.0's MAC (RFC 6101, 5.2.3.1)
+// is defined for MD5 and SHA-1 only, and OpenSSL never had them below TLS 1.0. What is left,
+// 126 suites, fits in one hello, so a server refusing SSL 3.0 takes one connection to tell.
 func suitesFor(v uint16) []uint16 {
 	var ids []uint16
 	for _, s := range registry {
-		if s.MinVersion <= v && v <= s.MaxVersion {
+		if s.MinVersion <= v && v <= s.MaxVersion && !(v == VersionSSL30 && sha2MAC(s.MAC)) {
 			ids = append(ids, s.ID)
 		}
 	}
 	return ids
 }
+
+func sha2MAC(mac string) bool { return mac == "SHA256" || mac == "SHA384" }
 
 // ephemeral reports whether a suite's key exchange is ephemeral elliptic-curve or finite-field
 // Diffie-Hellman: the suites whose ServerKeyExchange names the group the server chose.

@@ -341,8 +341,9 @@ func TestScanCutShort(t *testing.T) {
 		t.Errorf("error = %v, want a deadline error", err)
 	}
 	for _, p := range res.Protocols {
-		if p.Version == VersionTLS13 {
-			// Its 15 suites fit in the first hello, which the server refused: a fact.
+		if p.Version == VersionTLS13 || p.Version == VersionSSL30 {
+			// Their suites (15 and 126) fit in the first hello, which the server refused: a
+			// fact.
 			if p.Offered == nil || *p.Offered || p.Reason != "handshake_failure alert" {
 				t.Errorf("%s: offered %s (%s), want false: handshake_failure alert", p.Name, fmtBool(p.Offered), p.Reason)
 			}
@@ -350,6 +351,54 @@ func TestScanCutShort(t *testing.T) {
 		}
 		if p.Offered != nil || !strings.HasPrefix(p.Reason, "scan stopped: ") {
 			t.Errorf("%s: offered %s (%s), want could not tell: scan stopped", p.Name, fmtBool(p.Offered), p.Reason)
+		}
+	}
+}
+
+// TestScanSSL30OneHello checks that a server refusing SSL 3.0 with a handshake_failure alert
+// (OpenSSL 3.0, built without SSL 3.0, answers so: the openssl-alert-sslv3 seed) is told in
+// one hello, which offers every suite SSL 3.0 can negotiate and none it cannot (a SHA-256 or
+// SHA-384 MAC, AEAD, TLS 1.3), and that SSL 3.0 is then reported not offered.
+func TestScanSSL30OneHello(t *testing.T) {
+	var mu sync.Mutex
+	var hellos [][]uint16
+	addr := startRawServer(t, func(c net.Conn) {
+		o, ok := readHelloFull(c)
+		if !ok {
+			return
+		}
+		if o.version != VersionSSL30 {
+			c.Write(alertRecord(2, 70))
+			return
+		}
+		mu.Lock()
+		hellos = append(hellos, o.suites)
+		mu.Unlock()
+		c.Write(alertRecord(2, 40))
+	})
+	res, err := Scan(context.Background(), addr, Options{Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(hellos) != 1 {
+		t.Fatalf("%d SSL 3.0 hellos, want 1", len(hellos))
+	}
+	want := suitesFor(VersionSSL30)
+	got := slices.DeleteFunc(slices.Clone(hellos[0]), func(id uint16) bool { return id == scsvRenegotiation })
+	if !slices.Equal(slices.Sorted(slices.Values(got)), want) || len(want) != 126 {
+		t.Errorf("the SSL 3.0 hello offered %d suites %x, want the %d of suitesFor (126)", len(got), got, len(want))
+	}
+	for _, id := range got {
+		s, _ := LookupSuite(id)
+		if s.MinVersion != VersionSSL30 || s.MAC != "SHA" && s.MAC != "MD5" && s.MAC != "NULL" {
+			t.Errorf("the SSL 3.0 hello offered %s (MAC %s), which SSL 3.0 cannot negotiate", s.Name, s.MAC)
+		}
+	}
+	for _, p := range res.Protocols {
+		if p.Version == VersionSSL30 && (p.Offered == nil || *p.Offered || p.Reason != "handshake_failure alert") {
+			t.Errorf("SSLv3: offered %s (%s), want false: handshake_failure alert", fmtBool(p.Offered), p.Reason)
 		}
 	}
 }

@@ -5,15 +5,31 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // suiteTier ranks how likely a server is to accept a suite: 2 for the suites of common
 // configurations (ECDHE, DHE or RSA key exchange authenticated by RSA or ECDSA; the AEAD
-// TLS 1.3 suites), 1 for the other suites OpenSSL has had, 0 for the rest.
+// TLS 1.3 suites), 1 for the other suites OpenSSL has had, 0 for the rest. The scan asks it
+// at every sort and every estimate, so it is computed once per registry row.
 func suiteTier(id uint16) int {
-	s, ok := LookupSuite(id)
+	if i, ok := suiteIndex[id]; ok {
+		return int(suiteTiers()[i])
+	}
+	return 0
+}
+
+var suiteTiers = sync.OnceValue(func() []int8 {
+	t := make([]int8, len(registry))
+	for i, s := range registry {
+		t[i] = int8(tierOf(s))
+	}
+	return t
+})
+
+func tierOf(s Suite) int {
 	switch {
-	case !ok || s.OpenSSLName == "":
+	case s.OpenSSLName == "":
 		return 0
 	case s.MinVersion == VersionTLS13:
 		if s.Grade == Recommended {
@@ -29,19 +45,26 @@ func suiteTier(id uint16) int {
 
 // legacyCipher reports ciphers that OpenSSL 3 no longer enables by default.
 func legacyCipher(enc string) bool {
-	for _, c := range []string{"RC4", "RC2", "DES", "IDEA", "SEED", "NULL"} {
-		if strings.HasPrefix(enc, c) || strings.Contains(enc, "_"+c) {
+	for i, c := range legacyCiphers {
+		if strings.HasPrefix(enc, c) || strings.Contains(enc, legacyCiphersAfter[i]) {
 			return true
 		}
 	}
 	return false
 }
 
+var (
+	legacyCiphers      = [...]string{"RC4", "RC2", "DES", "IDEA", "SEED", "NULL"}
+	legacyCiphersAfter = [...]string{"_RC4", "_RC2", "_DES", "_IDEA", "_SEED", "_NULL"}
+)
+
 // suiteKind is what a server's acceptance of a suite mostly depends on: the key exchange,
 // how the server authenticates, and whether the cipher is one of the old ones.
-func suiteKind(id uint16) string { return suiteKinds[id] }
+func suiteKind(id uint16) string { return suiteKinds()[id] }
 
-var suiteKinds = func() map[uint16]string {
+// suiteKinds is built on first use, by the scan (which starts beside the probe's first
+// handshake), not at every start of the program.
+var suiteKinds = sync.OnceValue(func() map[uint16]string {
 	m := make(map[uint16]string, len(registry))
 	for _, s := range registry {
 		k := s.KeyExchange + "/" + s.Auth
@@ -51,7 +74,7 @@ var suiteKinds = func() map[uint16]string {
 		m[s.ID] = k
 	}
 	return m
-}()
+})
 
 // byLikelihood returns ids sorted least likely first (then by code point): a list offers the
 // unlikely suites first, so that the answer to it settles them.
@@ -62,7 +85,8 @@ func byLikelihood(ids []uint16, tier func(uint16) int) []uint16 {
 }
 
 // detectSize is how many of a version's likeliest suites the first hello offers: room is
-// left for the ChaCha20 suites, which it leaves out, to join them in one list later.
+// left for the ChaCha20 suites, which it leaves out, to join them in one list later. A version
+// whose suites all fit in one hello (SSL 3.0, which has no ChaCha20) offers them all.
 const detectSize = 120
 
 type suiteMode int
@@ -125,8 +149,12 @@ func newSuitePlanner(s *scanner, v uint16) *suitePlanner {
 	sp := &suitePlanner{s: s, v: v, f: newFinder(order, suiteTier, suiteKind)}
 	sp.f.onSettle = sp.record
 	sp.f.hint = sp.hint
+	size := detectSize
+	if len(order) <= maxChunk {
+		size = maxChunk // SSL 3.0: every suite in the first hello
+	}
 	for _, id := range slices.Backward(order) {
-		if len(sp.det) < detectSize && !isChaCha(id) {
+		if len(sp.det) < size && !isChaCha(id) {
 			sp.det = append(sp.det, id)
 		}
 	}

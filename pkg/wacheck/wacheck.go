@@ -5,6 +5,7 @@ package wacheck
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/wacheck/wacheck/pkg/assemble"
@@ -35,12 +36,13 @@ type Config struct {
 // judging was still going after JudgeGrace.
 func Probe(ctx context.Context, cfg Config) *report.Report {
 	cfg = cfg.withDefaults()
+	roots := rootsBeside(cfg.Roots)
 	start := time.Now() // the wall clock: the judging ends by the same --timeout
 	ev := probe.Run(ctx, cfg.Probe)
 	return Judge(ctx, func() *report.Report {
 		return assemble.Probe(ev, checks.Context{
 			Profile:    cfg.Profile,
-			Roots:      cfg.Roots,
+			Roots:      roots(),
 			Thresholds: cfg.Thresholds,
 			Now:        ev.StartedAt,
 			Deadline:   start.Add(ev.Timeout),
@@ -48,14 +50,23 @@ func Probe(ctx context.Context, cfg Config) *report.Report {
 	})
 }
 
-// withDefaults fills in what cfg leaves out, and the probe's clock and
-// client from it.
+// rootsBeside returns roots, or, when it is nil, Mozilla's, whose parsing
+// (a few milliseconds) starts now and runs beside the probe's network phase:
+// only the judging waits for it.
+func rootsBeside(roots *trust.Store) func() *trust.Store {
+	if roots != nil {
+		return func() *trust.Store { return roots }
+	}
+	loaded := make(chan *trust.Store, 1)
+	go func() { loaded <- trust.Mozilla() }()
+	return sync.OnceValue(func() *trust.Store { return <-loaded })
+}
+
+// withDefaults fills in what cfg leaves out but the roots (rootsBeside), and
+// the probe's clock and client from it.
 func (cfg Config) withDefaults() Config {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
-	}
-	if cfg.Roots == nil {
-		cfg.Roots = trust.Mozilla()
 	}
 	if cfg.Thresholds == (checks.Thresholds{}) {
 		cfg.Thresholds = checks.DefaultThresholds()

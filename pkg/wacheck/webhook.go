@@ -9,6 +9,7 @@ import (
 	"github.com/wacheck/wacheck/pkg/probe"
 	"github.com/wacheck/wacheck/pkg/report"
 	"github.com/wacheck/wacheck/pkg/subject"
+	"github.com/wacheck/wacheck/pkg/trust"
 	"github.com/wacheck/wacheck/pkg/webhook"
 )
 
@@ -39,6 +40,9 @@ type WebhookConfig struct {
 // ended while the judging was still going.
 func Webhook(ctx context.Context, cfg WebhookConfig) *report.Report {
 	cfg.Config = cfg.withDefaults()
+	if cfg.Roots == nil {
+		cfg.Roots = trust.Mozilla() // the exchange verifies with them too
+	}
 	if cfg.Probe.Timeout <= 0 {
 		cfg.Probe.Timeout = probe.DefaultTimeout
 	}
