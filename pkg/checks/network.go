@@ -224,6 +224,9 @@ func tlsHandshake(cx *Context, s *State) verdict {
 		return fail(fix, "%s", detail)
 	}
 	switch e.Kind {
+	case probe.ErrNotAttempted:
+		return skip("could not tell: the handshake with %s was not made in time: %s; probe it alone, or raise "+
+			"--timeout or --concurrency", hs.Address, e.Msg)
 	case probe.ErrPlainHTTP:
 		return fail(fmt.Sprintf("This port speaks plain HTTP: enable TLS on it (nginx: listen %d ssl; with "+
 			"ssl_certificate and ssl_certificate_key) or point the webhook at the HTTPS port", hs.Port),

@@ -110,6 +110,12 @@ func TestNetworkChecks(t *testing.T) {
 			{"tls.handshake", report.Fail, []string{"began to answer", "only 9 bytes within 10s"}},
 			{"protocol.modern", report.Skip, []string{"answers the ClientHello too slowly"}},
 		}},
+		{"slot got too late", func(ev *probe.Evidence) {
+			failHandshake(ev, probe.ErrNotAttempted, 0)
+			ev.Endpoints[0].Handshake.Err.Msg = "it got a connection slot only 40 ms before the time limit"
+		}, []want{
+			{"tls.handshake", report.Skip, []string{"could not tell", "only 40 ms before the time limit"}},
+		}},
 		{"DNS garbage", func(ev *probe.Evidence) {
 			ev.DNS.Addresses, ev.Endpoints = nil, nil
 			ev.DNS.Err = &probe.NetError{Kind: probe.ErrDNSGarbage, Msg: "the DNS server answered with 64 bytes in " +

@@ -17,10 +17,14 @@ import (
 //
 // Waiting for a slot is never timed as part of a phase: the strict
 // handshake takes its slot before its connect is timed. Waiters are served
-// in the order they asked (a Go channel queues blocked senders first come,
-// first served), and every address asks for its strict handshake first.
+// first come, first served within two classes: the probe's own handshakes
+// and requests (the strict one, without SNI, per key type, resumption,
+// timing rounds, the HTTP request) before the enumeration's hellos, so that
+// a server (or a WAF) that stalls hand-built hellos cannot starve the
+// handshakes a sender really makes, in this probe or another target's of
+// the same batch. Every address asks for its strict handshake first.
 type budget struct {
-	slots chan struct{}
+	slots *Budget
 	// enumeration lets one address enumerate at a time, with every slot
 	// the other phases leave: an enumeration connection has its own
 	// timeout (tlshello), which must not be spent waiting for a slot that
@@ -40,16 +44,81 @@ type budget struct {
 // probe's never exceed Options.Concurrency. A Budget is safe for
 // concurrent use by any number of probes.
 type Budget struct {
-	slots chan struct{}
+	mu   sync.Mutex
+	n    int
+	used int
+	// waiting holds the blocked acquirers by class (high first), each
+	// first come, first served; a waiter's channel receives the slot a
+	// release hands over.
+	waiting [2][]chan struct{}
 }
+
+// The classes of connections, served high first.
+const (
+	high = 0 // the probe's own handshakes and requests
+	low  = 1 // the enumeration's hand-built hellos
+)
 
 // NewBudget is a shared budget of n connections (at least 1).
 func NewBudget(n int) *Budget {
-	return &Budget{slots: make(chan struct{}, max(1, n))}
+	return &Budget{n: max(1, n)}
 }
 
 // InUse is the number of connections holding a slot now.
-func (s *Budget) InUse() int { return len(s.slots) }
+func (s *Budget) InUse() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.used
+}
+
+// Size is the number of slots.
+func (s *Budget) Size() int { return s.n }
+
+// tryAcquire takes a free slot when no waiter of class or a higher one is
+// queued; otherwise it queues w (when not nil) and reports false.
+func (s *Budget) tryAcquire(class int, w chan struct{}) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	free := s.used < s.n && len(s.waiting[high]) == 0 && (class == high || len(s.waiting[low]) == 0)
+	if free {
+		s.used++
+		return true
+	}
+	if w != nil {
+		s.waiting[class] = append(s.waiting[class], w)
+	}
+	return false
+}
+
+// cancel takes w out of its queue; false when a release already handed it
+// a slot (the caller then holds one).
+func (s *Budget) cancel(class int, w chan struct{}) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q := s.waiting[class]
+	for i, x := range q {
+		if x == w {
+			s.waiting[class] = append(q[:i:i], q[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+// release gives a slot back: to the first waiter of the highest class
+// queued, or to the pool.
+func (s *Budget) release() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.waiting {
+		if q := s.waiting[c]; len(q) > 0 {
+			s.waiting[c] = q[1:]
+			q[0] <- struct{}{} // buffered: never blocks
+			return
+		}
+	}
+	s.used--
+}
 
 // newBudget is a budget of n slots for a probe of addresses addresses; its
 // slots are shared's when shared is not nil (n is then unused).
@@ -57,7 +126,7 @@ func newBudget(n, addresses int, shared *Budget) *budget {
 	if shared == nil {
 		shared = NewBudget(n)
 	}
-	b := &budget{slots: shared.slots, enumeration: make(chan struct{}, 1),
+	b := &budget{slots: shared, enumeration: make(chan struct{}, 1),
 		firstWaiting: addresses, firstDone: make(chan struct{})}
 	if addresses <= 0 {
 		close(b.firstDone)
@@ -76,26 +145,30 @@ func (b *budget) firstServed() {
 	}
 }
 
-// acquire takes a slot, waiting for one until ctx ends; waited says
-// whether it had to wait. Once ctx's deadline has passed no slot is given,
-// even a free one: a connection could do nothing with it.
-func (b *budget) acquire(ctx context.Context) (waited bool, err error) {
+// acquire takes a slot for a connection of class, waiting for one until
+// ctx ends; waited says whether it had to wait. Once ctx's deadline has
+// passed no slot is given, even a free one: a connection could do nothing
+// with it.
+func (b *budget) acquire(ctx context.Context, class int) (waited bool, err error) {
 	if err := expired(ctx); err != nil {
 		return false, err
 	}
-	select {
-	case b.slots <- struct{}{}:
+	w := make(chan struct{}, 1)
+	if b.slots.tryAcquire(class, w) {
 		return false, nil
-	default:
 	}
 	select {
-	case b.slots <- struct{}{}:
+	case <-w:
 		if err := expired(ctx); err != nil {
 			b.release()
 			return true, err
 		}
 		return true, nil
 	case <-ctx.Done():
+		if !b.slots.cancel(class, w) {
+			<-w // handed a slot as ctx ended: give it back
+			b.release()
+		}
 		return true, ctx.Err()
 	}
 }
@@ -113,12 +186,13 @@ func expired(ctx context.Context) error {
 	return nil
 }
 
-func (b *budget) release() { <-b.slots }
+func (b *budget) release() { b.slots.release() }
 
-// dial wraps d: each connection it opens holds a slot until it is closed.
-func (b *budget) dial(d DialFunc) DialFunc {
+// dial wraps d: each connection it opens holds a slot of class until it
+// is closed.
+func (b *budget) dial(d DialFunc, class int) DialFunc {
 	return func(ctx context.Context, network, address string) (net.Conn, error) {
-		if _, err := b.acquire(ctx); err != nil {
+		if _, err := b.acquire(ctx, class); err != nil {
 			return nil, err
 		}
 		c, err := d(ctx, network, address)

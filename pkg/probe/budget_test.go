@@ -42,3 +42,77 @@ func TestSharedBudget(t *testing.T) {
 		t.Errorf("%d slots still held after every probe ended", shared.InUse())
 	}
 }
+
+// TestBudgetServesOwnHandshakesFirst: when a slot frees, a waiting
+// handshake of the probe's own gets it before enumeration hellos that
+// asked earlier; within a class, first come, first served; a waiter whose
+// context ends leaves the queue, and no slot is lost or doubled.
+func TestBudgetServesOwnHandshakesFirst(t *testing.T) {
+	shared := NewBudget(1)
+	b := newBudget(1, 0, shared)
+	ctx := context.Background()
+	if _, err := b.acquire(ctx, high); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var order []string
+	var wg sync.WaitGroup
+	wait := func(name string, class int) {
+		wg.Go(func() {
+			if _, err := b.acquire(ctx, class); err != nil {
+				t.Errorf("%s: %v", name, err)
+				return
+			}
+			mu.Lock()
+			order = append(order, name)
+			mu.Unlock()
+			b.release()
+		})
+	}
+	queued := func(n int) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+			shared.mu.Lock()
+			got := len(shared.waiting[high]) + len(shared.waiting[low])
+			shared.mu.Unlock()
+			if got == n {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d waiters queued, want %d", got, n)
+			}
+		}
+	}
+	wait("hello 1", low)
+	queued(1)
+	wait("hello 2", low)
+	queued(2)
+	// One more hello gives up before a slot frees: it must leave the queue.
+	gone, cancel := context.WithCancel(ctx)
+	gaveUp := make(chan error, 1)
+	go func() { _, err := b.acquire(gone, low); gaveUp <- err }()
+	queued(3)
+	cancel()
+	if err := <-gaveUp; err == nil {
+		t.Fatal("a waiter whose context ended got a slot")
+	}
+	queued(2)
+	wait("no-SNI handshake", high)
+	queued(3)
+	wait("resumption", high)
+	queued(4)
+	b.release()
+	wg.Wait()
+	want := []string{"no-SNI handshake", "resumption", "hello 1", "hello 2"}
+	if len(order) != len(want) {
+		t.Fatalf("served %v, want %v", order, want)
+	}
+	for i := range want {
+		if order[i] != want[i] {
+			t.Fatalf("served %v, want %v", order, want)
+		}
+	}
+	if n := shared.InUse(); n != 0 {
+		t.Errorf("%d slots in use after every holder released, want 0", n)
+	}
+}

@@ -24,7 +24,7 @@ const maxBody = 64 << 10
 // byte arrived.
 func httpRequest(ctx context.Context, opts Options, b *budget, addr string) *HTTPExchange {
 	hostport := net.JoinHostPort(addr, strconv.Itoa(opts.Target.Port))
-	dial := b.dial(opts.Dial)
+	dial := b.dial(opts.Dial, high)
 	return roundTrip(ctx, opts, &http.Transport{
 		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
 			return dial(ctx, network, hostport)

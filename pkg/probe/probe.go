@@ -464,7 +464,7 @@ func scan(ctx context.Context, opts Options, b *budget, addr string, beside <-ch
 		ServerName:  opts.Target.SNI,
 		Concurrency: opts.Concurrency,
 		Timeout:     scanConnTimeout,
-		Dial:        b.dial(opts.Dial),
+		Dial:        b.dial(opts.Dial, low),
 		Handshakes:  beside,
 	})
 	if err != nil {
@@ -503,7 +503,7 @@ func connectAndShake(ctx context.Context, opts Options, b *budget, addr, sni str
 // certificates arrive (see handshakeWith).
 func connectAndShakeWith(ctx context.Context, opts Options, b *budget, addr, sni string, keep bool, served func(),
 	tune func(*tls.Config), chose func(tls.ConnectionState)) attempt {
-	waited, err := b.acquire(ctx)
+	waited, err := b.acquire(ctx, high)
 	if served != nil {
 		served()
 	}
@@ -514,7 +514,7 @@ func connectAndShakeWith(ctx context.Context, opts Options, b *budget, addr, sni
 		case ne.Kind != ErrTimeout:
 		case waited:
 			ne = &NetError{Kind: ErrNotAttempted, Msg: fmt.Sprintf("no connection was attempted: the %d "+
-				"connection slots (--concurrency) were held by other connections until the time limit", cap(b.slots))}
+				"connection slots (--concurrency) were held by other connections until the time limit", b.slots.Size())}
 		default:
 			ne = &NetError{Kind: ErrNotAttempted, Msg: "no connection was attempted: the time limit was reached first"}
 		}
@@ -522,11 +522,26 @@ func connectAndShakeWith(ctx context.Context, opts Options, b *budget, addr, sni
 	}
 	hostport := net.JoinHostPort(addr, strconv.Itoa(opts.Target.Port))
 	a := attempt{done: b.release}
+	// A connection that got its slot only a moment before the time limit,
+	// after other connections held every slot, cannot tell a slow server
+	// from a late start: its timeout is "not attempted", never the
+	// server's fault.
+	late := ""
+	if dl, ok := ctx.Deadline(); ok && waited {
+		if left := time.Until(dl); left < lateSlot {
+			late = fmt.Sprintf("it got a connection slot only %d ms before the time limit (the %d connection slots "+
+				"(--concurrency) were held by other connections until then), too late to tell", left.Milliseconds(),
+				b.slots.Size())
+		}
+	}
 	a.start = opts.Now()
 	conn, err := opts.Dial(ctx, "tcp", hostport)
 	a.end = opts.Now()
 	if err != nil {
 		a.err = classify(ctx, err)
+		if late != "" && a.err.Kind == ErrTimeout {
+			a.err = &NetError{Kind: ErrNotAttempted, Msg: late}
+		}
 		return a
 	}
 	if dl, ok := ctx.Deadline(); ok {
@@ -534,6 +549,9 @@ func connectAndShakeWith(ctx context.Context, opts Options, b *budget, addr, sni
 	}
 	var tc *tls.Conn
 	a.hs, tc = handshakeWith(ctx, opts, conn, sni, tune, chose)
+	if late != "" && a.hs.Err != nil && a.hs.Err.Kind == ErrTimeout {
+		a.hs.Err = &NetError{Kind: ErrNotAttempted, Msg: late}
+	}
 	if keep && a.hs.Err == nil && !a.hs.ClientCertRequested {
 		a.conn = tc
 		a.done = sync.OnceFunc(func() {
@@ -546,6 +564,10 @@ func connectAndShakeWith(ctx context.Context, opts Options, b *budget, addr, sni
 	a.done = sync.OnceFunc(b.release)
 	return a
 }
+
+// lateSlot is how close to the time limit a connection that waited for its
+// slot may start and still judge the server by a timeout.
+const lateSlot = time.Second
 
 // clientConfig is the strict sender's TLS configuration.
 func clientConfig(opts Options, sni string) *tls.Config {
