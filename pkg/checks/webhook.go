@@ -514,10 +514,6 @@ func webhookSignature(cx *Context, s *State) verdict {
 		return skip("the correctly signed deliveries were not accepted either (webhook.delivery), so refusing " +
 			"these proves nothing")
 	}
-	type sent struct {
-		r    *webhook.Request
-		what string
-	}
 	if w.Protocol.ClientState {
 		return clientStateVerdict(cx, w, forged, unsigned)
 	}
@@ -550,6 +546,13 @@ func webhookSignature(cx *Context, s *State) verdict {
 	return pass("%s: refused", capitalize(strings.Join(refused, " and ")))
 }
 
+// sent is a request the webhook checks judge, with how its messages name
+// it ("with a wrong clientState").
+type sent struct {
+	r    *webhook.Request
+	what string
+}
+
 // clientStateVerdict judges the notifications with a wrong clientState and
 // with none, for a sender that signs nothing (Microsoft Graph): refused is
 // right; accepted cannot be judged from outside, since the sender asks for
@@ -557,10 +560,7 @@ func webhookSignature(cx *Context, s *State) verdict {
 func clientStateVerdict(cx *Context, w *subject.Webhook, forged, unsigned *webhook.Request) verdict {
 	p := cx.Profile
 	var accepted, refused []string
-	for _, c := range []struct {
-		r    *webhook.Request
-		what string
-	}{{forged, "with a wrong clientState"}, {unsigned, "without clientState"}} {
+	for _, c := range []sent{{forged, "with a wrong clientState"}, {unsigned, "without clientState"}} {
 		switch {
 		case c.r == nil:
 		case c.r.Err != nil:
