@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"runtime"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/wacheck/wacheck/internal/escape"
 	"github.com/wacheck/wacheck/pkg/probe"
 	"github.com/wacheck/wacheck/pkg/profile"
 	"github.com/wacheck/wacheck/pkg/report"
@@ -199,26 +199,29 @@ func (s *Server) probe(ctx context.Context, m *Module, t target.Target, timeout 
 	return wacheck.Probe(ctx, cfg)
 }
 
-// badRequest answers 400 with a one-line reason.
+// badRequest answers 400 with a one-line reason, escaped as every
+// report's text is (internal/escape).
 func (s *Server) badRequest(w http.ResponseWriter, module, msg string) {
-	s.rejections.WithLabelValues("bad_request").Inc()
-	if module != "" {
-		s.probes.WithLabelValues(module, "rejected").Inc()
-	}
+	s.count(module, "bad_request")
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(http.StatusBadRequest)
-	fmt.Fprintln(w, oneLine(msg))
+	fmt.Fprintln(w, escape.Line(msg))
 }
 
-// oneLine is msg on one line of printable ASCII-safe text.
-func oneLine(msg string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, msg)
+// count records a probe not run for reason: the rejection, and for a known
+// module the probe asked for.
+func (s *Server) count(module, reason string) {
+	s.rejections.WithLabelValues(reason).Inc()
+	if module != "" {
+		s.probes.WithLabelValues(module, "rejected").Inc()
+	}
+}
+
+// reject is the answer of a probe of module name not run for reason.
+func (s *Server) reject(name string, m *Module, reason string) ([]*dto.MetricFamily, *outcome, bool) {
+	s.count(name, reason)
+	return s.notRun(m, reason)
 }
 
 // timeout is the probe's time: the module's, or Prometheus's scrape
@@ -317,9 +320,7 @@ func (s *Server) result(ctx context.Context, name string, m *Module, t target.Ta
 		case <-e.done:
 			continue
 		case <-timer.C:
-			s.rejections.WithLabelValues(ReasonRateLimited).Inc()
-			s.probes.WithLabelValues(name, "rejected").Inc()
-			return s.notRun(m, ReasonRateLimited)
+			return s.reject(name, m, ReasonRateLimited)
 		case <-ctx.Done():
 			return nil, nil, false
 		}
@@ -347,9 +348,7 @@ func (s *Server) result(ctx context.Context, name string, m *Module, t target.Ta
 	select {
 	case s.sem <- struct{}{}:
 	case <-timer.C:
-		s.rejections.WithLabelValues(ReasonBusy).Inc()
-		s.probes.WithLabelValues(name, "rejected").Inc()
-		return s.notRun(m, ReasonBusy)
+		return s.reject(name, m, ReasonBusy)
 	case <-ctx.Done():
 		return nil, nil, false
 	}
@@ -357,9 +356,7 @@ func (s *Server) result(ctx context.Context, name string, m *Module, t target.Ta
 	if left < minProbeLeft {
 		// The slot came too late for a probe to get anywhere.
 		<-s.sem
-		s.rejections.WithLabelValues(ReasonBusy).Inc()
-		s.probes.WithLabelValues(name, "rejected").Inc()
-		return s.notRun(m, ReasonBusy)
+		return s.reject(name, m, ReasonBusy)
 	}
 	s.inFlight.Inc()
 	start := time.Now()
