@@ -51,11 +51,6 @@ func SignMessage(s profile.Signature, key []byte, m Message) (string, error) {
 	return strings.ReplaceAll(v, "{signature}", encode(s.Encoding, mac)), nil
 }
 
-// MAC is the raw MAC of a delivery under scheme s.
-func MAC(s profile.Signature, secret, body []byte, timestamp string) ([]byte, error) {
-	return compute(s, secret, Message{Body: body, Timestamp: timestamp})
-}
-
 // SignedBytes is what scheme s computes its MAC or signature over for m:
 // s.Signed with its parts filled in.
 func SignedBytes(s profile.Signature, m Message) ([]byte, error) {
