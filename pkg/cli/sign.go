@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -173,11 +174,12 @@ WACHECK_APP_SECRET, never from the command line.`,
 // signingSenders are the senders whose signature scheme wacheck computes.
 func signingSenders() []string {
 	var out []string
-	for _, k := range senderNames() {
-		if p := profile.MustLookup(k); p.Webhook.Signs() {
-			out = append(out, k)
+	for _, p := range profile.All() { // once: every Lookup builds them all
+		if p.Webhook.Signs() {
+			out = append(out, p.Key)
 		}
 	}
+	slices.Sort(out) // as senderNames
 	return out
 }
 
