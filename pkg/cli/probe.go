@@ -133,6 +133,9 @@ worst first; the exit code is the worst target's.`,
 				}
 				return b.run(cmd.Context())
 			}
+			if opts.Enumerate && runF == nil {
+				probe.Prepare() // beside reading the flags' files
+			}
 			f.rootsBeside = runF == nil
 			if err := opts.complete(args[0], f); err != nil {
 				return err

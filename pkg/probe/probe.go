@@ -121,9 +121,22 @@ const scanConnTimeout = 5 * time.Second
 // DefaultALPN is what webhook senders typically offer.
 var DefaultALPN = []string{"h2", "http/1.1"}
 
+// Prepare starts building, in a goroutine, what the enumeration starts
+// from (tlshello.Prepare), once per process. A program that knows early it
+// will probe with the enumeration (a command line just parsed) calls it
+// then, so that this work runs beside its own; Run calls it otherwise.
+func Prepare() {
+	prepareOnce()
+}
+
+var prepareOnce = sync.OnceFunc(tlshello.Prepare)
+
 // Run probes opts.Target and returns what it observed. It returns an error
 // only when the options are unusable; network failures are evidence.
 func Run(ctx context.Context, opts Options) *Evidence {
+	if opts.Enumerate {
+		Prepare() // beside resolving and the first handshake, if not done yet
+	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
 	}

@@ -72,13 +72,23 @@ func newFinder(order []uint16, tier func(uint16) int, kind func(uint16) string) 
 	if kind == nil {
 		kind = func(uint16) string { return "" }
 	}
-	f := &finder{order: order, tier: tier, kind: kind, state: map[uint16]itemState{},
-		busy: map[uint16]bool{}, kinds: map[string]*[2]int{},
-		keys: make(map[uint16]string, len(order))}
+	return newFinderKeys(order, tier, kind, kindKeys(order, tier, kind))
+}
+
+// newFinderKeys is newFinder with the items' kind keys (kindKeys) given:
+// they are only read, so finders may share them.
+func newFinderKeys(order []uint16, tier func(uint16) int, kind func(uint16) string, keys map[uint16]string) *finder {
+	return &finder{order: order, tier: tier, kind: kind, state: map[uint16]itemState{},
+		busy: map[uint16]bool{}, kinds: map[string]*[2]int{}, keys: keys}
+}
+
+// kindKeys maps each item to its kind key: its tier and kind.
+func kindKeys(order []uint16, tier func(uint16) int, kind func(uint16) string) map[uint16]string {
+	keys := make(map[uint16]string, len(order))
 	for _, id := range order {
-		f.keys[id] = string(rune('0'+tier(id))) + kind(id)
+		keys[id] = string(rune('0'+tier(id))) + kind(id)
 	}
-	return f
+	return keys
 }
 
 func (f *finder) kindKey(id uint16) string { return f.keys[id] }

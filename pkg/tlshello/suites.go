@@ -145,22 +145,52 @@ func (sp *suitePlanner) beside(id uint16) {
 }
 
 func newSuitePlanner(s *scanner, v uint16) *suitePlanner {
-	order := byLikelihood(suitesFor(v), suiteTier)
-	sp := &suitePlanner{s: s, v: v, f: newFinder(order, suiteTier, suiteKind)}
+	t := versionTables()[v]
+	sp := &suitePlanner{s: s, v: v, f: newFinderKeys(t.order, suiteTier, suiteKind, t.keys), det: t.det}
 	sp.f.onSettle = sp.record
 	sp.f.hint = sp.hint
-	size := detectSize
-	if len(order) <= maxChunk {
-		size = maxChunk // SSL 3.0: every suite in the first hello
-	}
-	for _, id := range slices.Backward(order) {
-		if len(sp.det) < size && !isChaCha(id) {
-			sp.det = append(sp.det, id)
-		}
-	}
-	slices.Reverse(sp.det)
 	sp.curves.init()
 	return sp
+}
+
+// versionTable is what a version's suitePlanner starts from, the same for
+// every scan: its suites least likely first, their kind keys and the first
+// hello's suites. Planners only read them.
+type versionTable struct {
+	order []uint16
+	keys  map[uint16]string
+	det   []uint16
+}
+
+// versionTables are built once per process, by Prepare's goroutine or the
+// first scan.
+var versionTables = sync.OnceValue(func() map[uint16]versionTable {
+	m := map[uint16]versionTable{}
+	for _, v := range []uint16{VersionSSL30, VersionTLS10, VersionTLS11, VersionTLS12} {
+		t := versionTable{order: byLikelihood(suitesFor(v), suiteTier)}
+		t.keys = kindKeys(t.order, suiteTier, suiteKind)
+		size := detectSize
+		if len(t.order) <= maxChunk {
+			size = maxChunk // SSL 3.0: every suite in the first hello
+		}
+		for _, id := range slices.Backward(t.order) {
+			if len(t.det) < size && !isChaCha(id) {
+				t.det = append(t.det, id)
+			}
+		}
+		slices.Reverse(t.det)
+		m[v] = t
+	}
+	return m
+})
+
+// Prepare starts building, in a goroutine, the tables every Scan starts
+// from (a few milliseconds in a new process, on the scan's way to its first
+// hellos). A program that calls it as early as it knows it will scan, while
+// it does other work, gets its first hellos out sooner; Scan builds what is
+// not ready yet itself, so calling it is never needed.
+func Prepare() {
+	go versionTables()
 }
 
 // record notes a suite settled in this version, for the others' hints.
