@@ -7,8 +7,10 @@ package profile
 
 import (
 	"crypto/tls"
+	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/wacheck/wacheck/pkg/tlshello"
@@ -258,14 +260,13 @@ const (
 // Default is the profile used without --sender.
 const Default = "meta"
 
-// Lookup returns the profile named key.
+// Lookup returns the profile named key, a fresh value the caller may change.
 func Lookup(key string) (*Profile, bool) {
-	for _, p := range All() {
-		if p.Key == key {
-			return p, true
-		}
+	i, ok := keyIndex()[key]
+	if !ok {
+		return nil, false
 	}
-	return nil, false
+	return builders[i](), true
 }
 
 // MustLookup returns the profile named key, or the default one.
@@ -279,17 +280,30 @@ func MustLookup(key string) *Profile {
 
 // Keys lists the profiles' keys, sorted.
 func Keys() []string {
-	var out []string
-	for _, p := range All() {
-		out = append(out, p.Key)
-	}
-	slices.Sort(out)
-	return out
+	return slices.Sorted(maps.Keys(keyIndex()))
 }
 
 // All lists every profile, the default first. Each call returns fresh
 // values, so a caller may change what it gets.
 func All() []*Profile {
-	return []*Profile{meta(), generic(), stripe(), github(), slack(), shopify(), line(), twitch(), zoom(), discord(),
-		twilio(), msgraph()}
+	out := make([]*Profile, len(builders))
+	for i, b := range builders {
+		out[i] = b()
+	}
+	return out
 }
+
+// builders build the profiles, the default first.
+var builders = []func() *Profile{meta, generic, stripe, github, slack, shopify, line, twitch, zoom, discord,
+	twilio, msgraph}
+
+// keyIndex maps each profile's key to its builder: Lookup builds one
+// profile, not all (command-line help and flag checks look senders up on
+// every start).
+var keyIndex = sync.OnceValue(func() map[string]int {
+	m := make(map[string]int, len(builders))
+	for i, b := range builders {
+		m[b().Key] = i
+	}
+	return m
+})

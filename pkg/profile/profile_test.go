@@ -169,6 +169,20 @@ func TestLookup(t *testing.T) {
 	if All()[0].Name == "changed" {
 		t.Error("All() shares its values")
 	}
+	if All()[0].Key != Default {
+		t.Errorf("All() starts with %q, want the default %q", All()[0].Key, Default)
+	}
+	// Lookup builds the profile asked for alone: the one All has, fresh.
+	for _, want := range All() {
+		p, ok := Lookup(want.Key)
+		if !ok || p.Key != want.Key || p.Name != want.Name {
+			t.Fatalf("Lookup(%q) = %v, %v", want.Key, p, ok)
+		}
+		p.Name = "changed"
+		if q, _ := Lookup(want.Key); q == p || q.Name == "changed" {
+			t.Errorf("Lookup(%q) shares its value", want.Key)
+		}
+	}
 }
 
 // goGroupOrder and goSuiteOrder are Go 1.26's own preference orders
