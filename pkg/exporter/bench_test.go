@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/common/expfmt"
-
 	"github.com/wacheck/wacheck/internal/testpki"
 	"github.com/wacheck/wacheck/pkg/target"
 	"github.com/wacheck/wacheck/pkg/trust"
@@ -32,16 +30,9 @@ func BenchmarkFamilies(b *testing.B) {
 	o.judge(m, 10*time.Second)
 	b.ReportAllocs()
 	for b.Loop() {
-		fams, err := families(m, o)
-		if err != nil {
-			b.Fatal(err)
-		}
 		var buf countWriter
-		enc := expfmt.NewEncoder(&buf, expfmt.NewFormat(expfmt.TypeTextPlain))
-		for _, f := range fams {
-			if err := enc.Encode(f); err != nil {
-				b.Fatal(err)
-			}
+		if err := writeText(&buf, families(m, o)); err != nil {
+			b.Fatal(err)
 		}
 		b.SetBytes(int64(buf))
 	}

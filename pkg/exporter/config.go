@@ -12,6 +12,7 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -292,10 +293,12 @@ func (d *days) UnmarshalYAML(n *yaml.Node) error {
 }
 
 // moduleName is what a module may be called: it becomes a label value.
-var moduleName = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+// The regular expressions are compiled on first use, not at every wacheck
+// command's start.
+var moduleName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`) })
 
 // yamlFieldError is yaml's wording of an unknown key.
-var yamlFieldError = regexp.MustCompile(`field (\S+) not found in type \S+`)
+var yamlFieldError = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`field (\S+) not found in type \S+`) })
 
 // parseConfig parses the file's modules.
 func parseConfig(path string, data []byte) (map[string]*Module, error) {
@@ -324,7 +327,7 @@ func parseConfig(path string, data []byte) (map[string]*Module, error) {
 	out := map[string]*Module{}
 	for name, y := range f.Modules {
 		line := lines[name]
-		if !moduleName.MatchString(name) {
+		if !moduleName().MatchString(name) {
 			return nil, bad(line, "invalid module name %q (letters, digits, '_', '-' and '.', at most 64)", name)
 		}
 		m := DefaultModule(profile.Default)
@@ -424,7 +427,7 @@ func (m *Module) setWebhook(w *webhookYAML) error {
 func yamlMessage(err error) string {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	msg = strings.TrimPrefix(msg, "unmarshal errors:\n")
-	msg = yamlFieldError.ReplaceAllString(msg, `unknown key "$1"`)
+	msg = yamlFieldError().ReplaceAllString(msg, `unknown key "$1"`)
 	var parts []string
 	for _, l := range strings.Split(msg, "\n") {
 		if l = strings.TrimSpace(l); l != "" {

@@ -8,9 +8,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
-
 	"github.com/wacheck/wacheck/internal/escape"
 	"github.com/wacheck/wacheck/pkg/report"
 )
@@ -131,12 +128,12 @@ func reason(rep *report.Report, timedOut bool) string {
 }
 
 // families are a probe's metrics, built from its outcome.
-func families(m *Module, o *outcome) ([]*dto.MetricFamily, error) {
-	reg := prometheus.NewRegistry()
-	gauge := func(name, help string, labels ...string) *prometheus.GaugeVec {
-		v := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, labels)
-		reg.MustRegister(v)
-		return v
+func families(m *Module, o *outcome) []*family {
+	var fams []*family
+	gauge := func(name, help string, labels ...string) *family {
+		f := newFamily(name, help, typeGauge, labels...)
+		fams = append(fams, f)
+		return f
 	}
 	b2f := func(b bool) float64 {
 		if b {
@@ -145,22 +142,22 @@ func families(m *Module, o *outcome) ([]*dto.MetricFamily, error) {
 		return 0
 	}
 	gauge("wacheck_probe_success", "1 when no check is at or above the module's fail_on level and the probe ran.").
-		WithLabelValues().Set(b2f(o.success))
+		set(b2f(o.success))
 	gauge("wacheck_probe_duration_seconds", "Wall time of the probe run.").
-		WithLabelValues().Set(o.duration.Seconds())
+		set(o.duration.Seconds())
 	gauge("wacheck_probe_error", "1 for the reason the probe could not judge the server, none when it could.", "reason").
-		WithLabelValues(o.reason).Set(1)
+		set(1, o.reason)
 	th := m.Thresholds
 	hs := gauge("wacheck_handshake_threshold_seconds", "The module's TLS handshake thresholds.", "level")
-	hs.WithLabelValues("warn").Set(th.HandshakeWarn.Seconds())
-	hs.WithLabelValues("fail").Set(th.HandshakeFail.Seconds())
+	hs.set(th.HandshakeWarn.Seconds(), "warn")
+	hs.set(th.HandshakeFail.Seconds(), "fail")
 
 	rep := o.rep
 	if rep == nil {
-		return reg.Gather()
+		return fams
 	}
 	gauge("wacheck_probe_status", "Overall report status: pass 0, info 1, skip 2, warn 3, fail 4.").
-		WithLabelValues().Set(StatusValue(rep.Status))
+		set(StatusValue(rep.Status))
 
 	// The addresses probed, "ip:port", and nothing else is an address label.
 	port := strconv.Itoa(rep.Target.Port)
@@ -190,12 +187,12 @@ func families(m *Module, o *outcome) ([]*dto.MetricFamily, error) {
 		}
 	}
 	for k, v := range worstOf {
-		checks.WithLabelValues(escape.Line(k.check), k.address).Set(v)
+		checks.set(v, escape.Line(k.check), k.address)
 	}
 
 	phases := gauge("wacheck_phase_duration_seconds", "Duration of a probe phase: dns, connect, tls, first_byte.", "phase", "address")
 	if rep.DNS != nil && rep.DNS.DurationMS != nil {
-		phases.WithLabelValues("dns", "").Set(*rep.DNS.DurationMS / 1000)
+		phases.set(*rep.DNS.DurationMS/1000, "dns", "")
 	}
 	notAfter := gauge("wacheck_cert_not_after_seconds", "A served certificate's notAfter, Unix seconds.", "address", "position", "cn", "serial")
 	notBefore := gauge("wacheck_cert_not_before_seconds", "A served certificate's notBefore, Unix seconds.", "address", "position", "cn", "serial")
@@ -215,24 +212,24 @@ func families(m *Module, o *outcome) ([]*dto.MetricFamily, error) {
 			ms    *float64
 		}{{"connect", t.Connect}, {"tls", t.TLS}, {"first_byte", t.TTFB}} {
 			if p.ms != nil {
-				phases.WithLabelValues(p.phase, addr).Set(*p.ms / 1000)
+				phases.set(*p.ms/1000, p.phase, addr)
 			}
 		}
 		for _, c := range a.Certificates {
 			cn, serial := certLabels(c)
 			pos := strconv.Itoa(c.Index)
 			if !c.NotAfter.IsZero() {
-				notAfter.WithLabelValues(addr, pos, cn, serial).Set(float64(c.NotAfter.Unix()))
+				notAfter.set(float64(c.NotAfter.Unix()), addr, pos, cn, serial)
 			}
 			if !c.NotBefore.IsZero() {
-				notBefore.WithLabelValues(addr, pos, cn, serial).Set(float64(c.NotBefore.Unix()))
+				notBefore.set(float64(c.NotBefore.Unix()), addr, pos, cn, serial)
 			}
 		}
 		if o := a.OCSP; o != nil && o.Stapled && o.NextUpdate != nil {
-			staple.WithLabelValues(addr).Set(float64(o.NextUpdate.Unix()))
+			staple.set(float64(o.NextUpdate.Unix()), addr)
 		}
 		if a.TLS != nil {
-			info.WithLabelValues(addr, escape.Line(a.TLS.Version), escape.Line(a.TLS.Cipher)).Set(1)
+			info.set(1, addr, escape.Line(a.TLS.Version), escape.Line(a.TLS.Cipher))
 		}
 		if e := a.Enumeration; e != nil {
 			offered, known := 0, false
@@ -252,14 +249,14 @@ func families(m *Module, o *outcome) ([]*dto.MetricFamily, error) {
 				}
 			}
 			if known {
-				versions.WithLabelValues(addr).Set(float64(offered))
+				versions.set(float64(offered), addr)
 			}
 			for grade, names := range graded {
-				suites.WithLabelValues(addr, grade).Set(float64(len(names)))
+				suites.set(float64(len(names)), addr, grade)
 			}
 		}
 	}
-	return reg.Gather()
+	return fams
 }
 
 // certLabels are a certificate's cn and serial labels: the subject CN

@@ -9,12 +9,8 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/wacheck/wacheck/internal/escape"
 	"github.com/wacheck/wacheck/pkg/probe"
@@ -65,10 +61,11 @@ type Server struct {
 	recent []Recent // a ring of recentProbes
 	next   int
 
-	reg        *prometheus.Registry
-	probes     *prometheus.CounterVec
-	inFlight   prometheus.Gauge
-	rejections *prometheus.CounterVec
+	// The exporter's own metrics (/metrics): counts of probes by module
+	// and result, of rejections by reason, under mu; probes running now.
+	probes     map[[2]string]float64
+	rejections map[string]float64
+	inFlight   atomic.Int64
 
 	// run probes one target; the real probe unless a test replaces it.
 	run func(ctx context.Context, m *Module, t target.Target, timeout time.Duration) *report.Report
@@ -80,7 +77,7 @@ type entry struct {
 	done chan struct{} // closed when the probe ends
 	// families and out are its result; nil when the probe did not run
 	// (busy, or its client went away).
-	families []*dto.MetricFamily
+	families []*family
 	out      *outcome
 }
 
@@ -111,7 +108,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.Modules = BuiltinModules()
 	}
 	for name, m := range cfg.Modules {
-		if !moduleName.MatchString(name) {
+		if !moduleName().MatchString(name) {
 			return nil, fmt.Errorf("invalid module name %q", name)
 		}
 		if _, ok := profile.Lookup(m.Sender); !ok {
@@ -134,51 +131,47 @@ func New(cfg Config) (*Server, error) {
 		s.roots = trust.Mozilla()
 	}
 	s.run = s.probe
-	s.initMetrics()
+	s.probes = map[[2]string]float64{}
+	// All three rejection series exist from the start.
+	s.rejections = map[string]float64{ReasonBusy: 0, ReasonRateLimited: 0, "bad_request": 0}
 	return s, nil
 }
 
-func (s *Server) initMetrics() {
-	s.reg = prometheus.NewRegistry()
-	s.probes = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "wacheck_exporter_probes_total",
-		Help: "Probes asked for, by module and result (success, failure, rejected).",
-	}, []string{"module", "result"})
-	s.inFlight = prometheus.NewGauge(prometheus.GaugeOpts{
-		Name: "wacheck_exporter_probes_in_flight",
-		Help: "Probes running now.",
-	})
-	s.rejections = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "wacheck_exporter_probe_rejections_total",
-		Help: "Probes not run, by reason (busy, rate_limited, bad_request).",
-	}, []string{"reason"})
-	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "wacheck_exporter_build_info",
-		Help: "The exporter's build: version and Go version.",
-	}, []string{"version", "goversion"})
+// serveMetrics answers /metrics: the exporter's own metrics, the Go
+// runtime's and the process's.
+func (s *Server) serveMetrics(w http.ResponseWriter, _ *http.Request) {
+	probes := newFamily("wacheck_exporter_probes_total",
+		"Probes asked for, by module and result (success, failure, rejected).", typeCounter, "module", "result")
+	rejections := newFamily("wacheck_exporter_probe_rejections_total",
+		"Probes not run, by reason (busy, rate_limited, bad_request).", typeCounter, "reason")
+	s.mu.Lock()
+	for k, v := range s.probes {
+		probes.set(v, k[0], k[1])
+	}
+	for r, v := range s.rejections {
+		rejections.set(v, r)
+	}
+	s.mu.Unlock()
+	inFlight := newFamily("wacheck_exporter_probes_in_flight", "Probes running now.", typeGauge)
+	inFlight.set(float64(s.inFlight.Load()))
+	build := newFamily("wacheck_exporter_build_info", "The exporter's build: version and Go version.", typeGauge,
+		"version", "goversion")
 	version := s.cfg.Version
 	if version == "" {
 		version = "dev"
 	}
-	build.WithLabelValues(version, runtime.Version()).Set(1)
-	for _, r := range []string{ReasonBusy, ReasonRateLimited, "bad_request"} {
-		s.rejections.WithLabelValues(r)
-	}
-	s.reg.MustRegister(s.probes, s.inFlight, s.rejections, build,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	build.set(1, version, runtime.Version())
+	serveText(w, append(runtimeFamilies(), probes, rejections, inFlight, build))
 }
 
 // Handler serves /probe, /metrics and the status page /.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/probe", s.serveProbe)
-	mux.Handle("/metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/metrics", s.serveMetrics)
 	mux.HandleFunc("/", s.serveStatus)
 	return mux
 }
-
-// Registry is the exporter's own registry (/metrics).
-func (s *Server) Registry() *prometheus.Registry { return s.reg }
 
 // probe is the real probe: the module's sender, roots and thresholds, and
 // for a webhook module the verification request.
@@ -212,14 +205,16 @@ func (s *Server) badRequest(w http.ResponseWriter, module, msg string) {
 // count records a probe not run for reason: the rejection, and for a known
 // module the probe asked for.
 func (s *Server) count(module, reason string) {
-	s.rejections.WithLabelValues(reason).Inc()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rejections[reason]++
 	if module != "" {
-		s.probes.WithLabelValues(module, "rejected").Inc()
+		s.probes[[2]string{module, "rejected"}]++
 	}
 }
 
 // reject is the answer of a probe of module name not run for reason.
-func (s *Server) reject(name string, m *Module, reason string) ([]*dto.MetricFamily, *outcome, bool) {
+func (s *Server) reject(name string, m *Module, reason string) ([]*family, *outcome, bool) {
 	s.count(name, reason)
 	return s.notRun(m, reason)
 }
@@ -276,24 +271,23 @@ func (s *Server) serveProbe(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set(CachedHeader, "1")
 		w.Header().Set(CachedAgeHeader, strconv.Itoa(int(s.now().Sub(out.at).Seconds())))
 	}
-	cachedGauge := prometheus.NewGauge(prometheus.GaugeOpts{
-		Name: "wacheck_probe_cached",
-		Help: "1 when this is the result of an earlier probe of the target with the module, within the minimum interval.",
-	})
+	c := newFamily("wacheck_probe_cached",
+		"1 when this is the result of an earlier probe of the target with the module, within the minimum interval.", typeGauge)
 	if cached {
-		cachedGauge.Set(1)
+		c.set(1)
+	} else {
+		c.set(0)
 	}
-	extra := prometheus.NewRegistry()
-	extra.MustRegister(cachedGauge)
-	g := prometheus.Gatherers{prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) { return fams, nil }), extra}
-	promhttp.HandlerFor(g, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}).ServeHTTP(w, r)
+	// fams may be a cached result, written by other scrapes now: it is
+	// not changed.
+	serveText(w, append(fams[:len(fams):len(fams)], c))
 }
 
 // result is the (target, module)'s metrics: a fresh probe's, or within
 // the minimum interval the last one's (cached true). It is nil only when
 // ctx ended (the client went away).
 func (s *Server) result(ctx context.Context, name string, m *Module, t target.Target,
-	deadline time.Time) (fams []*dto.MetricFamily, out *outcome, cached bool) {
+	deadline time.Time) (fams []*family, out *outcome, cached bool) {
 	key := name + "\x00" + t.HostPort() + "\x00" + t.SNI + "\x00" + t.Path
 	timer := time.NewTimer(time.Until(deadline))
 	defer timer.Stop()
@@ -358,11 +352,11 @@ func (s *Server) result(ctx context.Context, name string, m *Module, t target.Ta
 		<-s.sem
 		return s.reject(name, m, ReasonBusy)
 	}
-	s.inFlight.Inc()
+	s.inFlight.Add(1)
 	start := time.Now()
 	rep := s.run(ctx, m, t, left)
 	o := &outcome{rep: rep, duration: time.Since(start), at: s.now()}
-	s.inFlight.Dec()
+	s.inFlight.Add(-1)
 	<-s.sem
 	if ctx.Err() != nil {
 		return nil, nil, false // the client went away: the report is partial
@@ -370,29 +364,24 @@ func (s *Server) result(ctx context.Context, name string, m *Module, t target.Ta
 	// Used up: within a few milliseconds of its time (the probe's own
 	// deadline ends it a little before).
 	o.judge(m, left-50*time.Millisecond)
-	fams, err := families(m, o)
-	if err != nil {
-		o = &outcome{rep: nil, reason: ReasonInternal, duration: o.duration, at: o.at}
-		fams, _ = families(m, o)
-	}
+	fams = families(m, o)
 	result := "failure"
 	if o.success {
 		result = "success"
 	}
-	s.probes.WithLabelValues(name, result).Inc()
+	s.mu.Lock()
+	s.probes[[2]string{name, result}]++
 	if o.rep != nil {
-		s.mu.Lock()
 		e.families, e.out = fams, o
-		s.mu.Unlock()
 	}
+	s.mu.Unlock()
 	return fams, o, false
 }
 
 // notRun is the answer of a probe that did not run.
-func (s *Server) notRun(m *Module, reason string) ([]*dto.MetricFamily, *outcome, bool) {
+func (s *Server) notRun(m *Module, reason string) ([]*family, *outcome, bool) {
 	o := &outcome{reason: reason, at: s.now()}
-	fams, _ := families(m, o)
-	return fams, o, false
+	return families(m, o), o, false
 }
 
 // sweep drops the expired results; s.mu is held.

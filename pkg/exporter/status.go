@@ -4,6 +4,7 @@ import (
 	"html/template"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/wacheck/wacheck/internal/escape"
@@ -11,12 +12,14 @@ import (
 
 // statusPage lists the modules and the recent probes. html/template
 // escapes every value; a target (what a scraper asked for) is also shown
-// with its control characters as escapes.
-var statusPage = template.Must(template.New("status").Funcs(template.FuncMap{
-	"line": func(s string) string { return escape.Line(truncate(s, 256)) },
-	"ms":   func(d time.Duration) int64 { return d.Milliseconds() },
-	"ts":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-}).Parse(`<!DOCTYPE html>
+// with its control characters as escapes. It is parsed on first use, not
+// at every wacheck command's start.
+var statusPage = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("status").Funcs(template.FuncMap{
+		"line": func(s string) string { return escape.Line(truncate(s, 256)) },
+		"ms":   func(d time.Duration) int64 { return d.Milliseconds() },
+		"ts":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	}).Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>wacheck exporter</title>
 <style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .6em;text-align:left}.fail{color:#b00}.ok{color:#070}</style>
 </head><body>
@@ -31,6 +34,7 @@ var statusPage = template.Must(template.New("status").Funcs(template.FuncMap{
 {{end}}</table>{{else}}<p>None yet.</p>{{end}}
 </body></html>
 `))
+})
 
 func (s *Server) serveStatus(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path != "/" {
@@ -45,7 +49,7 @@ func (s *Server) serveStatus(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
-	_ = statusPage.Execute(w, struct {
+	_ = statusPage().Execute(w, struct {
 		Modules []string
 		Recent  []Recent
 	}{mods, s.Recent()})
