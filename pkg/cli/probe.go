@@ -387,6 +387,7 @@ func dnsResolver(addr string) *probe.ServerResolver {
 }
 
 func runProbe(ctx context.Context, o *ProbeOptions) error {
+	o.reportOutput().prepare()            // beside the network
 	rep := wacheck.Probe(ctx, o.config()) // nil Roots: Mozilla's, loaded beside the network
 	if o.Roots == nil {
 		o.Roots = trust.Mozilla() // loaded by now
@@ -420,6 +421,11 @@ func (o *ProbeOptions) config() wacheck.Config {
 	}
 }
 
+// reportOutput is how o's report is written.
+func (o *ProbeOptions) reportOutput() reportOutput {
+	return reportOutput{Format: o.Format, Color: o.Color, NoColor: o.NoColor, Verbose: o.Verbose, FailOn: o.FailOn, Outputs: o.Outputs}
+}
+
 // finish prints the report of a run (what names it in errors: "probe
 // api.example.com:443") and says how it ends: the exit code's error.
 func (o *ProbeOptions) finish(ctx context.Context, rep *report.Report, what string) error {
@@ -433,8 +439,7 @@ func (o *ProbeOptions) finish(ctx context.Context, rep *report.Report, what stri
 	fillSettings(rep, judgedBy{Thresholds: o.Thresholds, Resolve: o.Resolve, SNI: o.SNI, Roots: o.Roots, Sender: o.Sender})
 	noteRoots(o.IO, o.Roots, rep)
 
-	ro := reportOutput{Format: o.Format, Color: o.Color, NoColor: o.NoColor, Verbose: o.Verbose, FailOn: o.FailOn, Outputs: o.Outputs}
-	if err := ro.write(o.IO, rep); err != nil {
+	if err := o.reportOutput().write(o.IO, rep); err != nil {
 		return err
 	}
 	if o.SaveChain != "" {

@@ -85,6 +85,26 @@ type reportOutput struct {
 	Outputs []OutputFile
 }
 
+// prepare has the formats asked for build, beside the caller's work, what
+// they need before they have a report (render.Format.Prepare).
+func (ro reportOutput) prepare() {
+	seen := map[string]bool{}
+	for _, name := range append([]string{ro.Format}, outputFormats(ro.Outputs)...) {
+		if f, ok := render.Lookup(name); ok && !seen[f.Name] {
+			seen[f.Name] = true
+			f.Prepare()
+		}
+	}
+}
+
+func outputFormats(outs []OutputFile) []string {
+	names := make([]string, len(outs))
+	for i, o := range outs {
+		names[i] = o.Format
+	}
+	return names
+}
+
 // write renders rep to stdout in the format asked for, fitted to the
 // terminal and coloured as decided here, once, and then to each --output
 // file (never coloured, 80 columns). A file is written whole or not at all

@@ -116,3 +116,24 @@ func BenchmarkNormalize(b *testing.B) {
 		normalize(r)
 	}
 }
+
+// TestPrepare: the formats that write JSON warm encoding/json up with an
+// empty report, which encodes without error (a type encoding/json cannot
+// encode would make the warm-up silently useless); the others have nothing
+// to warm. Prepare and a write at once race on nothing (go test -race).
+func TestPrepare(t *testing.T) {
+	if err := encodeEmpty(); err != nil {
+		t.Fatalf("encoding an empty report: %v", err)
+	}
+	for _, name := range Names() {
+		f, _ := Lookup(name)
+		if want := name == "json" || name == "jsonl"; (f.warm != nil) != want {
+			t.Errorf("%s: warm-up set = %v, want %v", name, f.warm != nil, want)
+		}
+		f.Prepare()
+		var buf bytes.Buffer
+		if err := f.Write(&buf, sampleNamed(t, "healthy"), Options{FailOn: "fail"}); err != nil || buf.Len() == 0 {
+			t.Errorf("%s: writing beside Prepare: %v, %d bytes", name, err, buf.Len())
+		}
+	}
+}

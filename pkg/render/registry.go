@@ -29,6 +29,20 @@ type Format struct {
 	// coloured and fitted to the terminal's width.
 	Terminal bool
 	Write    func(w io.Writer, r *report.Report, o Options) error
+	// warm, when set, builds what Write will need whatever the report
+	// says (see Prepare).
+	warm func()
+}
+
+// Prepare starts building, in a goroutine, what the format's renderer
+// needs whatever the report says, so that writing the report later takes
+// less time: a caller with other work to do first (the probe's network
+// phase) calls it then. Writing never needs it: it builds what is not
+// ready yet itself.
+func (f Format) Prepare() {
+	if f.warm != nil {
+		go f.warm()
+	}
 }
 
 // formats is the registry: adding a format is one file with its renderer
@@ -39,9 +53,9 @@ var formats = []Format{
 			return Text(w, r, TextOptions{Color: o.Color, Verbose: o.Verbose, Width: o.Width})
 		}},
 	{Name: "json", Summary: "the JSON contract (docs/json.md)",
-		Write: func(w io.Writer, r *report.Report, _ Options) error { return JSON(w, r) }},
+		Write: func(w io.Writer, r *report.Report, _ Options) error { return JSON(w, r) }, warm: warmJSON},
 	{Name: "jsonl", Summary: "JSON Lines: one compact report per line, one per target",
-		Write: func(w io.Writer, r *report.Report, _ Options) error { return JSONLine(w, r) }},
+		Write: func(w io.Writer, r *report.Report, _ Options) error { return JSONLine(w, r) }, warm: warmJSON},
 	{Name: "markdown", Summary: "a support ticket or pull-request comment",
 		Write: Markdown},
 	{Name: "junit", Summary: "JUnit XML for CI test reports",
