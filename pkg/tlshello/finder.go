@@ -42,6 +42,20 @@ type finder struct {
 	// versions); onSettle hears of every item settled.
 	hint     func(id uint16, p float64) float64
 	onSettle func(id uint16, st itemState)
+	// hintGen, set with hint, changes whenever what hint reads does: with settles (the
+	// items this finder settled) it keys memo, the estimates of the unknown items.
+	hintGen func() uint64
+	settles uint64
+	memo    estimates
+}
+
+// estimates are the unknown items' estimates (prob) and their sum (expected), as they
+// were when the finder had settled settles items and hintGen said gen.
+type estimates struct {
+	valid        bool
+	settles, gen uint64
+	prob         map[uint16]float64
+	expected     float64
 }
 
 type itemState uint8
@@ -98,6 +112,7 @@ func (f *finder) settle(id uint16, st itemState) {
 		return
 	}
 	f.state[id] = st
+	f.settles++
 	t, k := f.tier(id), f.kinds[f.kindKey(id)]
 	if k == nil {
 		k = &[2]int{}
@@ -155,13 +170,31 @@ func (f *finder) prob(id uint16) float64 {
 
 // expected estimates how many of the unknown items the server accepts.
 func (f *finder) expected() float64 {
-	var e float64
+	return f.estimates().expected
+}
+
+// estimates returns the unknown items' estimates, computed again only when an item was
+// settled here or what hint reads changed since the last time: the scheduler asks every
+// planner for them at every free connection, and computing them was most of a scan's
+// CPU time (prob, with hint, for a few hundred suites each time).
+func (f *finder) estimates() *estimates {
+	var gen uint64
+	if f.hintGen != nil {
+		gen = f.hintGen()
+	}
+	m := &f.memo
+	if m.valid && m.settles == f.settles && m.gen == gen {
+		return m
+	}
+	*m = estimates{valid: true, settles: f.settles, gen: gen, prob: make(map[uint16]float64, len(f.order))}
 	for _, id := range f.order {
 		if f.state[id] == itemUnknown {
-			e += f.prob(id)
+			p := f.prob(id)
+			m.prob[id] = p
+			m.expected += p
 		}
 	}
-	return e
+	return m
 }
 
 // Window building (client mode) is group testing: a window's answer settles everything
@@ -186,11 +219,10 @@ const (
 // issue 10 one to three connections a scan for no time saved.)
 func (f *finder) nextWindow(inflight int, eager bool) []uint16 {
 	var avail []uint16
-	p := map[uint16]float64{}
+	p := f.estimates().prob // read only
 	for _, id := range f.order {
 		if f.state[id] == itemUnknown && !f.busy[id] {
 			avail = append(avail, id)
-			p[id] = f.prob(id)
 		}
 	}
 	if eager {

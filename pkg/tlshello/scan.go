@@ -234,6 +234,8 @@ type scanner struct {
 	// kindSeen counts, per kind of suite (see suiteKind) and version, the suites accepted
 	// and settled.
 	kindSeen map[string]map[uint16]*[2]int
+	// recorded counts the changes to suiteSeen and kindSeen (suitePlanner.hintGen).
+	recorded uint64
 }
 
 type versionState struct {
@@ -321,6 +323,19 @@ func (s *scanner) run(ctx context.Context, planners []planner, beside <-chan Han
 		case r := <-results:
 			inflight--
 			r.p.owner.done(r.p, r.o)
+			// The answers of hellos sent together come together: take every one
+			// there is before choosing the next hellos, which then know more, and
+			// are chosen from estimates computed once (finder.estimates) rather
+			// than again after each answer.
+			for more := true; more; {
+				select {
+				case r := <-results:
+					inflight--
+					r.p.owner.done(r.p, r.o)
+				default:
+					more = false
+				}
+			}
 		case h, ok := <-beside:
 			if !ok {
 				beside = nil

@@ -149,6 +149,7 @@ func newSuitePlanner(s *scanner, v uint16) *suitePlanner {
 	sp := &suitePlanner{s: s, v: v, f: newFinderKeys(t.order, suiteTier, suiteKind, t.keys), det: t.det}
 	sp.f.onSettle = sp.record
 	sp.f.hint = sp.hint
+	sp.f.hintGen = sp.hintGen
 	sp.curves.init()
 	return sp
 }
@@ -199,6 +200,7 @@ func (sp *suitePlanner) record(id uint16, st itemState) {
 		return
 	}
 	s := sp.s
+	s.recorded++
 	s.suiteSeen[id] = append(s.suiteSeen[id], versionState{sp.v, st})
 	key := sp.f.kindKey(id)
 	k := s.kindSeen[key]
@@ -213,6 +215,16 @@ func (sp *suitePlanner) record(id uint16, st itemState) {
 	if st == itemAccepted {
 		k[sp.v][0]++
 	}
+}
+
+// hintGen changes whenever what hint reads does: the record of the versions (record) and
+// whether the leaf's key type is known.
+func (sp *suitePlanner) hintGen() uint64 {
+	gen := sp.s.recorded << 1
+	if leaf, _ := sp.s.leafAuth.Load().(string); leaf != "" {
+		gen |= 1
+	}
+	return gen
 }
 
 // hint refines p, the estimate that this version accepts id, with what the other versions
