@@ -27,20 +27,20 @@ type finder struct {
 	// kind groups items that servers tend to accept or refuse together (for suites: the
 	// key exchange and authentication), to refine the tier's estimate.
 	kind  func(uint16) string
-	state map[uint16]itemState
-	busy  map[uint16]bool // in a window in flight
-	open  []openWindow    // the windows in flight
-	found []uint16        // accepted, in the order found
+	state []itemState  // by position in order (kt.pos)
+	busy  []bool       // by position in order: in a window in flight
+	open  []openWindow // the windows in flight
+	found []uint16     // accepted, in the order found
 	// tally counts, per likelihood tier (0 least likely, 2 most), the items accepted and
 	// the items settled, and kinds the same per tier and kind, to estimate how many of the
 	// unknown ones will be accepted.
 	tally  [3][2]int
-	kinds  map[string]*[2]int
-	keys   map[uint16]string // each item's tier and kind, for kinds
+	kinds  [][2]int  // by kind index (kt)
+	kt     kindTable // the items' kinds and tiers, shared by the finders of a table
 	chains []*chain
 	// hint, when set, adjusts an item's estimate with evidence from elsewhere (the other
 	// versions); onSettle hears of every item settled.
-	hint     func(id uint16, p float64) float64
+	hint     func(i int, id uint16, p float64) float64
 	onSettle func(id uint16, st itemState)
 	// hintGen, set with hint, changes whenever what hint reads does: with settles (the
 	// items this finder settled) it keys memo, the estimates of the unknown items.
@@ -54,7 +54,7 @@ type finder struct {
 type estimates struct {
 	valid        bool
 	settles, gen uint64
-	prob         map[uint16]float64
+	prob         []float64 // by position in order; 0 for the items settled
 	expected     float64
 }
 
@@ -83,41 +83,61 @@ type chain struct {
 }
 
 func newFinder(order []uint16, tier func(uint16) int, kind func(uint16) string) *finder {
-	if kind == nil {
-		kind = func(uint16) string { return "" }
+	return newFinderKinds(order, tier, newKindTable(order, tier, kind, map[string]int32{}))
+}
+
+// newFinderKinds is newFinder with the items' kind table given: it is only read, so
+// finders may share it.
+func newFinderKinds(order []uint16, tier func(uint16) int, kt kindTable) *finder {
+	return &finder{order: order, tier: tier, state: make([]itemState, len(order)),
+		busy: make([]bool, len(order)), kinds: make([][2]int, kt.n), kt: kt}
+}
+
+// kindTable numbers the items' kind keys (an item's tier and kind: items that servers tend
+// to accept or refuse together), so that the tallies by kind are slices indexed by
+// number rather than maps keyed by strings: the estimates read them for every unknown
+// item at every free connection.
+type kindTable struct {
+	pos   map[uint16]int32 // each item's position in order
+	idx   map[uint16]int32 // each item's kind number
+	at    []int32          // the kind number of the item at each position of order
+	tiers []int8           // the tier of the item at each position of order
+	n     int              // kind numbers are below n
+}
+
+// newKindTable numbers the kind keys of order's items, with the numbers of intern (which
+// it extends), so that tables built with one intern share their numbers.
+func newKindTable(order []uint16, tier func(uint16) int, kind func(uint16) string, intern map[string]int32) kindTable {
+	kt := kindTable{pos: make(map[uint16]int32, len(order)), idx: make(map[uint16]int32, len(order)),
+		at:    make([]int32, len(order)),
+		tiers: make([]int8, len(order))}
+	for i, id := range order {
+		key := string(rune('0' + tier(id)))
+		if kind != nil {
+			key += kind(id)
+		}
+		n, ok := intern[key]
+		if !ok {
+			n = int32(len(intern))
+			intern[key] = n
+		}
+		kt.pos[id], kt.idx[id], kt.at[i], kt.tiers[i] = int32(i), n, n, int8(tier(id))
 	}
-	return newFinderKeys(order, tier, kind, kindKeys(order, tier, kind))
+	kt.n = len(intern)
+	return kt
 }
 
-// newFinderKeys is newFinder with the items' kind keys (kindKeys) given:
-// they are only read, so finders may share them.
-func newFinderKeys(order []uint16, tier func(uint16) int, kind func(uint16) string, keys map[uint16]string) *finder {
-	return &finder{order: order, tier: tier, kind: kind, state: map[uint16]itemState{},
-		busy: map[uint16]bool{}, kinds: map[string]*[2]int{}, keys: keys}
-}
-
-// kindKeys maps each item to its kind key: its tier and kind.
-func kindKeys(order []uint16, tier func(uint16) int, kind func(uint16) string) map[uint16]string {
-	keys := make(map[uint16]string, len(order))
-	for _, id := range order {
-		keys[id] = string(rune('0'+tier(id))) + kind(id)
-	}
-	return keys
-}
-
-func (f *finder) kindKey(id uint16) string { return f.keys[id] }
+// kindOf is id's kind number.
+func (f *finder) kindOf(id uint16) int32 { return f.kt.idx[id] }
 
 func (f *finder) settle(id uint16, st itemState) {
-	if f.state[id] != itemUnknown || !slices.Contains(f.order, id) {
+	i, ok := f.kt.pos[id]
+	if !ok || f.state[i] != itemUnknown {
 		return
 	}
-	f.state[id] = st
+	f.state[i] = st
 	f.settles++
-	t, k := f.tier(id), f.kinds[f.kindKey(id)]
-	if k == nil {
-		k = &[2]int{}
-		f.kinds[f.kindKey(id)] = k
-	}
+	t, k := f.tier(id), &f.kinds[f.kindOf(id)]
 	if st == itemAccepted {
 		f.found = append(f.found, id)
 		f.tally[t][0]++
@@ -134,13 +154,21 @@ func (f *finder) settle(id uint16, st itemState) {
 
 func (f *finder) accepted() []uint16 { return slices.Clone(f.found) }
 
-func (f *finder) is(id uint16, st itemState) bool { return f.state[id] == st }
+func (f *finder) is(id uint16, st itemState) bool { return f.stateOf(id) == st }
+
+// stateOf is id's state: unknown for an item the finder does not have.
+func (f *finder) stateOf(id uint16) itemState {
+	if i, ok := f.kt.pos[id]; ok {
+		return f.state[i]
+	}
+	return itemUnknown
+}
 
 // unknown returns the items not settled yet, in order.
 func (f *finder) unknown() []uint16 {
 	var ids []uint16
-	for _, id := range f.order {
-		if f.state[id] == itemUnknown {
+	for i, id := range f.order {
+		if f.state[i] == itemUnknown {
 			ids = append(ids, id)
 		}
 	}
@@ -152,18 +180,17 @@ func (f *finder) complete() bool { return len(f.unknown()) == 0 }
 // priors: the accepted share assumed for each tier before any evidence, as counts.
 var tierPrior = [3][2]float64{{0.02, 2}, {0.2, 2}, {1, 2}}
 
-// prob estimates the chance that the server accepts id: its tier's prior and record,
-// refined by the record of its kind within the tier.
-func (f *finder) prob(id uint16) float64 {
-	t := f.tier(id)
+// prob estimates the chance that the server accepts id, the item at position i of order:
+// its tier's prior and record, refined by the record of its kind within the tier (which
+// leaves the tier's estimate as it is while its kind has none).
+func (f *finder) prob(i int, id uint16) float64 {
+	t := f.kt.tiers[i]
 	pt := (float64(f.tally[t][0]) + tierPrior[t][0]) / (float64(f.tally[t][1]) + tierPrior[t][1])
 	const weight = 2 // the tier's estimate counts as this many items of the kind
-	p := pt
-	if k := f.kinds[f.kindKey(id)]; k != nil {
-		p = (float64(k[0]) + weight*pt) / (float64(k[1]) + weight)
-	}
+	k := f.kinds[f.kt.at[i]]
+	p := (float64(k[0]) + weight*pt) / (float64(k[1]) + weight)
 	if f.hint != nil {
-		p = f.hint(id, p)
+		p = f.hint(i, id, p)
 	}
 	return p
 }
@@ -186,15 +213,25 @@ func (f *finder) estimates() *estimates {
 	if m.valid && m.settles == f.settles && m.gen == gen {
 		return m
 	}
-	*m = estimates{valid: true, settles: f.settles, gen: gen, prob: make(map[uint16]float64, len(f.order))}
-	for _, id := range f.order {
-		if f.state[id] == itemUnknown {
-			p := f.prob(id)
-			m.prob[id] = p
+	prob := m.prob
+	if len(prob) != len(f.order) {
+		prob = make([]float64, len(f.order))
+	}
+	*m = estimates{valid: true, settles: f.settles, gen: gen, prob: prob}
+	for i, id := range f.order {
+		p := 0.0
+		if f.state[i] == itemUnknown {
+			p = f.prob(i, id)
 			m.expected += p
 		}
+		prob[i] = p
 	}
 	return m
+}
+
+// estimate is the estimate of id, an unknown item of the finder's.
+func (f *finder) estimate(id uint16) float64 {
+	return f.estimates().prob[f.kt.pos[id]]
 }
 
 // Window building (client mode) is group testing: a window's answer settles everything
@@ -218,11 +255,11 @@ const (
 // the window answers with that very item as often as not, which cost the legacy server of
 // issue 10 one to three connections a scan for no time saved.)
 func (f *finder) nextWindow(inflight int, eager bool) []uint16 {
-	var avail []uint16
-	p := f.estimates().prob // read only
-	for _, id := range f.order {
-		if f.state[id] == itemUnknown && !f.busy[id] {
-			avail = append(avail, id)
+	var avail []int32       // positions in order
+	p := f.estimates().prob // by position; read only
+	for i := range f.order {
+		if f.state[i] == itemUnknown && !f.busy[i] {
+			avail = append(avail, int32(i))
 		}
 	}
 	if eager {
@@ -232,17 +269,17 @@ func (f *finder) nextWindow(inflight int, eager bool) []uint16 {
 		return nil
 	}
 	// Likeliest first; ties keep the finder's order.
-	slices.SortStableFunc(avail, func(a, b uint16) int { return cmp.Compare(p[b], p[a]) })
-	var anchor []uint16
+	slices.SortStableFunc(avail, func(a, b int32) int { return cmp.Compare(p[b], p[a]) })
+	var anchor []int32
 	none := 1.0 // the chance that no anchor item is accepted
-	for _, id := range avail {
-		if 1-none >= anchorChance || len(anchor) == maxAnchor || p[id] < fillerChance && len(anchor) > 0 {
+	for _, i := range avail {
+		if 1-none >= anchorChance || len(anchor) == maxAnchor || p[i] < fillerChance && len(anchor) > 0 {
 			break
 		}
-		anchor = append(anchor, id)
-		none *= 1 - p[id]
+		anchor = append(anchor, i)
+		none *= 1 - p[i]
 	}
-	var w []uint16
+	var w []int32
 	if 1-none < anchorChance {
 		// A sweep: everything left that fits. Small sweeps one at a time, so that an answer
 		// to one can still settle the items of the next.
@@ -253,42 +290,50 @@ func (f *finder) nextWindow(inflight int, eager bool) []uint16 {
 		anchor = nil
 	} else {
 		w = slices.Clone(anchor)
-		for _, id := range slices.Backward(avail[len(anchor):]) {
-			if len(w) == maxChunk || p[id] >= fillerChance {
+		for _, i := range slices.Backward(avail[len(anchor):]) {
+			if len(w) == maxChunk || p[i] >= fillerChance {
 				break
 			}
-			w = append(w, id)
+			w = append(w, i)
 		}
 	}
 	// Sent least likely first.
-	slices.SortStableFunc(w, func(a, b uint16) int { return cmp.Compare(p[a], p[b]) })
-	for _, id := range w {
-		f.busy[id] = true
-	}
-	f.open = append(f.open, openWindow{items: w, anchors: len(anchor)})
-	return w
+	slices.SortStableFunc(w, func(a, b int32) int { return cmp.Compare(p[a], p[b]) })
+	return f.open1(w, len(anchor))
 }
 
-func (f *finder) eagerWindow(avail []uint16, p map[uint16]float64) []uint16 {
-	var best uint16
+// open1 marks the window of the items at positions w busy, notes it in flight with its
+// anchors and returns its items.
+func (f *finder) open1(w []int32, anchors int) []uint16 {
+	items := make([]uint16, len(w))
+	for j, i := range w {
+		f.busy[i] = true
+		items[j] = f.order[i]
+	}
+	f.open = append(f.open, openWindow{items: items, anchors: anchors})
+	return items
+}
+
+func (f *finder) eagerWindow(avail []int32, p []float64) []uint16 {
+	var best int32
 	found, bestP := false, eagerChance
-	for _, id := range avail {
-		if p[id] >= bestP {
-			best, bestP, found = id, p[id], true
+	for _, i := range avail {
+		if p[i] >= bestP {
+			best, bestP, found = i, p[i], true
 		}
 	}
 	if !found {
 		return nil
 	}
-	f.busy[best] = true
-	f.open = append(f.open, openWindow{items: []uint16{best}, anchors: 1})
-	return []uint16{best}
+	return f.open1([]int32{best}, 1)
 }
 
 // release ends the window in flight that offered list.
 func (f *finder) release(list []uint16) {
 	for _, id := range list {
-		delete(f.busy, id)
+		if i, ok := f.kt.pos[id]; ok {
+			f.busy[i] = false
+		}
 	}
 	f.open = slices.DeleteFunc(f.open, func(w openWindow) bool {
 		return len(w.items) == len(list) && !slices.ContainsFunc(w.items, func(id uint16) bool {
@@ -341,7 +386,7 @@ func (f *finder) nextChain() *chain {
 		if c.busy || c.done {
 			continue
 		}
-		c.rest = slices.DeleteFunc(c.rest, func(id uint16) bool { return f.state[id] != itemUnknown })
+		c.rest = slices.DeleteFunc(c.rest, func(id uint16) bool { return f.stateOf(id) != itemUnknown })
 		if len(c.rest) == 0 {
 			c.done = true
 			continue

@@ -42,7 +42,7 @@ func TestFinderWindows(t *testing.T) {
 				t.Fatalf("%s in two windows", SuiteName(id))
 			}
 			seen[id] = true
-			if i > 0 && f.prob(w[i-1]) > f.prob(id) {
+			if i > 0 && f.estimate(w[i-1]) > f.estimate(id) {
 				t.Fatalf("window not least likely first: %s before %s", SuiteName(w[i-1]), SuiteName(id))
 			}
 		}

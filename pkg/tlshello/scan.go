@@ -145,10 +145,10 @@ func Scan(ctx context.Context, addr string, opts Options) (*Result, error) {
 		opts.Dial = (&net.Dialer{}).DialContext
 	}
 	s := &scanner{addr: addr, opts: opts, suiteSeen: map[uint16][]versionState{},
-		kindSeen: map[string]map[uint16]*[2]int{}}
+		kindSeen: make([][len(legacyVersions)][2]int, versionTables()[VersionTLS12].kinds.n)}
 
 	var legacy []*suitePlanner
-	for _, v := range []uint16{VersionSSL30, VersionTLS10, VersionTLS11, VersionTLS12} {
+	for _, v := range legacyVersions {
 		legacy = append(legacy, newSuitePlanner(s, v))
 	}
 	for i, p := range legacy {
@@ -231,9 +231,9 @@ type scanner struct {
 	// suiteSeen records, per suite, the versions up to TLS 1.2 that accepted or refused
 	// it. Only the scheduler's goroutine uses it.
 	suiteSeen map[uint16][]versionState
-	// kindSeen counts, per kind of suite (see suiteKind) and version, the suites accepted
-	// and settled.
-	kindSeen map[string]map[uint16]*[2]int
+	// kindSeen counts, per kind of suite (its number in the versions' kindTable) and
+	// version (versionSlot), the suites accepted and settled.
+	kindSeen [][len(legacyVersions)][2]int
 	// recorded counts the changes to suiteSeen and kindSeen (suitePlanner.hintGen).
 	recorded uint64
 }

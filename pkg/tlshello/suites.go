@@ -146,7 +146,7 @@ func (sp *suitePlanner) beside(id uint16) {
 
 func newSuitePlanner(s *scanner, v uint16) *suitePlanner {
 	t := versionTables()[v]
-	sp := &suitePlanner{s: s, v: v, f: newFinderKeys(t.order, suiteTier, suiteKind, t.keys), det: t.det}
+	sp := &suitePlanner{s: s, v: v, f: newFinderKinds(t.order, suiteTier, t.kinds), det: t.det}
 	sp.f.onSettle = sp.record
 	sp.f.hint = sp.hint
 	sp.f.hintGen = sp.hintGen
@@ -155,11 +155,11 @@ func newSuitePlanner(s *scanner, v uint16) *suitePlanner {
 }
 
 // versionTable is what a version's suitePlanner starts from, the same for
-// every scan: its suites least likely first, their kind keys and the first
-// hello's suites. Planners only read them.
+// every scan: its suites least likely first, their kinds (numbered alike
+// for every version) and the first hello's suites. Planners only read them.
 type versionTable struct {
 	order []uint16
-	keys  map[uint16]string
+	kinds kindTable
 	det   []uint16
 }
 
@@ -167,9 +167,10 @@ type versionTable struct {
 // first scan.
 var versionTables = sync.OnceValue(func() map[uint16]versionTable {
 	m := map[uint16]versionTable{}
-	for _, v := range []uint16{VersionSSL30, VersionTLS10, VersionTLS11, VersionTLS12} {
+	intern := map[string]int32{}
+	for _, v := range legacyVersions {
 		t := versionTable{order: byLikelihood(suitesFor(v), suiteTier)}
-		t.keys = kindKeys(t.order, suiteTier, suiteKind)
+		t.kinds = newKindTable(t.order, suiteTier, suiteKind, intern)
 		size := detectSize
 		if len(t.order) <= maxChunk {
 			size = maxChunk // SSL 3.0: every suite in the first hello
@@ -182,8 +183,19 @@ var versionTables = sync.OnceValue(func() map[uint16]versionTable {
 		slices.Reverse(t.det)
 		m[v] = t
 	}
+	for v, t := range m {
+		t.kinds.n = len(intern) // the same for all: the scanner's kindSeen has a row for each
+		m[v] = t
+	}
 	return m
 })
+
+// legacyVersions are the versions a suitePlanner scans, in the order of their slots in
+// the scanner's kindSeen.
+var legacyVersions = [...]uint16{VersionSSL30, VersionTLS10, VersionTLS11, VersionTLS12}
+
+// versionSlot is v's position in legacyVersions.
+func versionSlot(v uint16) int { return int(v - VersionSSL30) }
 
 // Prepare starts building, in a goroutine, the tables every Scan starts
 // from (a few milliseconds in a new process, on the scan's way to its first
@@ -202,18 +214,10 @@ func (sp *suitePlanner) record(id uint16, st itemState) {
 	s := sp.s
 	s.recorded++
 	s.suiteSeen[id] = append(s.suiteSeen[id], versionState{sp.v, st})
-	key := sp.f.kindKey(id)
-	k := s.kindSeen[key]
-	if k == nil {
-		k = map[uint16]*[2]int{}
-		s.kindSeen[key] = k
-	}
-	if k[sp.v] == nil {
-		k[sp.v] = &[2]int{}
-	}
-	k[sp.v][1]++
+	k := &s.kindSeen[sp.f.kindOf(id)][versionSlot(sp.v)]
+	k[1]++
 	if st == itemAccepted {
-		k[sp.v][0]++
+		k[0]++
 	}
 }
 
@@ -231,7 +235,7 @@ func (sp *suitePlanner) hintGen() uint64 {
 // found, the best guess for this one: the same suite accepted or refused there, or suites of
 // the same kind; and with the certificate, since a server with certificates of two key types
 // is rare.
-func (sp *suitePlanner) hint(id uint16, p float64) float64 {
+func (sp *suitePlanner) hint(i int, id uint16, p float64) float64 {
 	s := sp.s
 	acc, ref := false, false
 	for _, seen := range s.suiteSeen[id] {
@@ -252,8 +256,8 @@ func (sp *suitePlanner) hint(id uint16, p float64) float64 {
 		}
 	}
 	var ka, kn int
-	for ov, n := range s.kindSeen[sp.f.kindKey(id)] {
-		if ov != sp.v {
+	for slot, n := range s.kindSeen[sp.f.kt.at[i]] {
+		if slot != versionSlot(sp.v) {
 			ka += n[0]
 			kn += n[1]
 		}
