@@ -3,6 +3,7 @@ package render
 import (
 	"io"
 	"strings"
+	"time"
 
 	"github.com/wacheck/wacheck/pkg/report"
 )
@@ -34,16 +35,21 @@ type Format struct {
 	warm func()
 }
 
-// Prepare starts building, in a goroutine, what the format's renderer
-// needs whatever the report says, so that writing the report later takes
-// less time: a caller with other work to do first (the probe's network
-// phase) calls it then. Writing never needs it: it builds what is not
-// ready yet itself.
+// Prepare has what the format's renderer needs whatever the report says
+// built in the background, warmAfter from now, so that writing the report
+// later takes less time: a caller that will spend a while waiting first
+// (the probe's network phase) calls it then. The delay keeps the work off
+// the caller's start, when every CPU counts (the probe's first hellos).
+// Writing never needs it: it builds what is not ready yet itself.
 func (f Format) Prepare() {
 	if f.warm != nil {
-		go f.warm()
+		time.AfterFunc(warmAfter, f.warm)
 	}
 }
+
+// warmAfter is how long Prepare waits: past a probe's first round trip at
+// any distance worth saving milliseconds for.
+const warmAfter = 30 * time.Millisecond
 
 // formats is the registry: adding a format is one file with its renderer
 // and one entry here.
