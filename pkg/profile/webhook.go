@@ -284,10 +284,12 @@ func (w *Webhook) Signs() bool {
 		strings.Contains(s.Signed, "{message_id}") && s.MessageIDHeader == "" {
 		return false
 	}
-	rest := strings.NewReplacer("{timestamp}", "", "{body}", "", "{message_id}", "", "{url}", "", "{params}", "").
-		Replace(s.Signed)
-	return !strings.Contains(rest, "{")
+	return !strings.Contains(placeholders.Replace(s.Signed), "{")
 }
+
+// placeholders removes the placeholders a signed string may hold (built
+// once: a Replacer builds its tables on first use).
+var placeholders = strings.NewReplacer("{timestamp}", "", "{body}", "", "{message_id}", "", "{url}", "", "{params}", "")
 
 // metaWebhook is Meta's webhook protocol (WhatsApp Cloud API, Graph API
 // webhooks); docs/senders.md gives the source of every value.
