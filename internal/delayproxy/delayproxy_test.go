@@ -12,7 +12,7 @@ import (
 
 // echoServer echoes every connection on 127.0.0.1 until the client
 // half-closes, then closes its side.
-func echoServer(t *testing.T) string {
+func echoServer(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
@@ -36,7 +36,7 @@ func echoServer(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-func startProxy(t *testing.T, upstream string, delay time.Duration) *Proxy {
+func startProxy(t testing.TB, upstream string, delay time.Duration) *Proxy {
 	t.Helper()
 	p, err := Listen("127.0.0.1:0", upstream, delay)
 	if err != nil {
