@@ -13,17 +13,10 @@ import (
 // reflection: a JSON round trip, then every nil slice made empty.
 func roundTripNormalize(t *testing.T, r *report.Report) *report.Report {
 	t.Helper()
-	b, err := json.Marshal(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c report.Report
-	if err := json.Unmarshal(b, &c); err != nil {
-		t.Fatal(err)
-	}
-	fillNilSlices(reflect.ValueOf(&c).Elem())
+	c := clone(t, r) // the JSON round trip
+	fillNilSlices(reflect.ValueOf(c).Elem())
 	c.Status = overall(r)
-	return &c
+	return c
 }
 
 // fillNilSlices replaces every nil slice reachable from v with an empty one.
