@@ -43,6 +43,9 @@ type SignOptions struct {
 	// PublicKey prints the public key of --signing-key instead of signing
 	// (--public-key); GenKey writes a new Ed25519 private key (--gen-key).
 	PublicKey, GenKey bool
+	// VerifyOnly is set when Secret is an Ed25519 public key (--verify-key):
+	// it can check a signature, not make one.
+	VerifyOnly bool
 	// Rand is the source of generated keys and message ids; crypto/rand
 	// when nil.
 	Rand io.Reader
@@ -56,7 +59,7 @@ const maxPayload = 16 << 20
 
 func newSignCmd(ios *IOStreams, getenv func(string) string, runF func(context.Context, *SignOptions) error) *cobra.Command {
 	opts := &SignOptions{IO: ios}
-	var secretFile, keyFile, sender, secretArg string
+	var secretFile, keyFile, verifyKey, sender, secretArg string
 	cmd := &cobra.Command{
 		Use:   "sign [flags] < PAYLOAD",
 		Short: "Sign a webhook payload as the sender does, or check a signature",
@@ -85,7 +88,9 @@ signs with a key of yours instead (--signing-key, a PKCS#8 PEM file; --gen-key
 writes a new one), so a handler accepts wacheck's signatures only while it is
 configured with that key's public half (--public-key prints it, as the hex
 Discord shows as the application's public key). Use it for tests, never in
-place of Discord's key in production.
+place of Discord's key in production. To check a signature Discord sent,
+--verify with --verify-key, the application's public key (hex) as the
+developer portal shows it: no private key is needed.
 
 The payload is signed byte for byte: a trailing newline (echo adds one) or JSON
 written out again (non-ASCII as ä instead of \u00e4) changes the signature.
@@ -100,7 +105,8 @@ WACHECK_APP_SECRET, never from the command line.`,
   wacheck sign --sender twilio --url 'https://example.com/sms?x=1' --secret-file auth-token.txt < form-body.txt
   wacheck sign --sender discord --gen-key > discord-test-key.pem
   wacheck sign --sender discord --signing-key discord-test-key.pem --public-key
-  wacheck sign --sender discord --signing-key discord-test-key.pem --timestamp 1700000000 < interaction.json`,
+  wacheck sign --sender discord --signing-key discord-test-key.pem --timestamp 1700000000 < interaction.json
+  wacheck sign --sender discord --verify-key APP_PUBLIC_KEY_HEX --timestamp 1700000000 --verify SIG_HEX < interaction.json`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 0 {
 				return usageErrorf("give the payload on stdin: wacheck sign --secret-file FILE < payload.json",
@@ -128,10 +134,16 @@ WACHECK_APP_SECRET, never from the command line.`,
 					"--sender %s %s", sender, why)
 			}
 			opts.Scheme = p.Webhook.Signature
-			if err := checkSignFlags(opts, p, secretFile, keyFile); err != nil {
+			if err := checkSignFlags(opts, p, secretFile, keyFile, verifyKey); err != nil {
 				return err
 			}
-			if opts.Scheme.Asymmetric() {
+			if opts.Scheme.Asymmetric() && verifyKey != "" {
+				key, err := parseVerifyKey(verifyKey)
+				if err != nil {
+					return err
+				}
+				opts.Secret, opts.VerifyOnly = key, true
+			} else if opts.Scheme.Asymmetric() {
 				if !opts.GenKey {
 					key, err := readSigningKey(keyFile)
 					if err != nil {
@@ -166,6 +178,7 @@ WACHECK_APP_SECRET, never from the command line.`,
 	fl.StringVar(&keyFile, "signing-key", "", "discord: read the Ed25519 private key (PKCS#8 PEM) to sign with from this file")
 	fl.BoolVar(&opts.PublicKey, "public-key", false, "discord: print the public key of --signing-key (hex) for the handler, instead of signing")
 	fl.BoolVar(&opts.GenKey, "gen-key", false, "discord: write a new Ed25519 private key (PKCS#8 PEM) to stdout, its public key to stderr")
+	fl.StringVar(&verifyKey, "verify-key", "", "discord: with --verify, check the signature with this Ed25519 public key (hex, the application's public key) instead of --signing-key")
 	fl.StringVar(&secretArg, "secret", "", "")
 	_ = fl.MarkHidden("secret")
 	return cmd
@@ -186,14 +199,20 @@ func signingSenders() []string {
 // checkSignFlags checks the flags against the scheme: --timestamp,
 // --message-id, --url and the key flags each only where the scheme has a
 // use for them.
-func checkSignFlags(o *SignOptions, p *profile.Profile, secretFile, keyFile string) error {
+func checkSignFlags(o *SignOptions, p *profile.Profile, secretFile, keyFile, verifyKey string) error {
 	s := o.Scheme
 	asym := s.Asymmetric()
 	switch {
-	case !asym && (keyFile != "" || o.PublicKey || o.GenKey):
+	case !asym && (keyFile != "" || o.PublicKey || o.GenKey || verifyKey != ""):
 		return usageErrorf("give the shared secret with --secret-file FILE or "+envAppSecret,
-			"--signing-key, --public-key and --gen-key are for Ed25519 senders (discord); %s signs with a shared %s",
-			p.Key, s.Secret)
+			"--signing-key, --verify-key, --public-key and --gen-key are for Ed25519 senders (discord); %s signs "+
+				"with a shared %s", p.Key, s.Secret)
+	case verifyKey != "" && (keyFile != "" || o.PublicKey || o.GenKey):
+		return usageErrorf("give either --verify-key (to check a signature) or --signing-key (to make one)",
+			"--verify-key takes no --signing-key, --public-key or --gen-key")
+	case verifyKey != "" && o.Verify == "":
+		return usageErrorf("give the signature received: --verify-key KEY --verify SIG (a public key cannot sign)",
+			"--verify-key needs --verify")
 	case asym && secretFile != "":
 		return usageErrorf("give an Ed25519 private key with --signing-key FILE (wacheck sign --sender "+p.Key+
 			" --gen-key writes one)", "--sender %s signs with Ed25519, not a shared secret: --secret-file does not apply",
@@ -201,7 +220,7 @@ func checkSignFlags(o *SignOptions, p *profile.Profile, secretFile, keyFile stri
 	case asym && o.GenKey && (keyFile != "" || o.PublicKey || o.Verify != ""):
 		return usageErrorf("run --gen-key alone: wacheck sign --sender "+p.Key+" --gen-key > key.pem",
 			"--gen-key writes a new key and takes no other key flag or --verify")
-	case asym && !o.GenKey && keyFile == "":
+	case asym && !o.GenKey && keyFile == "" && verifyKey == "":
 		return usageErrorf("write a test key with wacheck sign --sender "+p.Key+" --gen-key > key.pem, configure the "+
 			"handler with its public key (--public-key), and give --signing-key key.pem",
 			"--sender %s needs --signing-key: %s signs with its own private key, which wacheck does not have", p.Key,
@@ -247,6 +266,17 @@ func checkTimestamp(o *SignOptions, p *profile.Profile) error {
 			s.TimestampHeader), "--verify with --sender %s needs --timestamp", p.Key)
 	}
 	return nil
+}
+
+// parseVerifyKey reads --verify-key: an Ed25519 public key as hex (64
+// digits), as Discord's developer portal shows an application's.
+func parseVerifyKey(s string) (ed25519.PublicKey, error) {
+	b, err := hex.DecodeString(strings.TrimSpace(s))
+	if err != nil || len(b) != ed25519.PublicKeySize {
+		return nil, usageErrorf("give the application's public key as its 64 hex digits, as the developer portal "+
+			"shows it", "--verify-key is not an Ed25519 public key in hex (%d characters)", len(s))
+	}
+	return b, nil
 }
 
 // maxKeyFile bounds a key file's size.
@@ -349,13 +379,15 @@ func runSign(ctx context.Context, o *SignOptions) error {
 		}
 	}
 	m := webhook.Message{Body: payload, Timestamp: ts, MessageID: id, URL: o.URL}
-	value, err := webhook.SignMessage(s, o.Secret, m)
-	if err != nil {
-		if s.SignsURL() {
-			return usageErrorf("give the POST parameters on stdin form-encoded, as "+s.Header+"'s sender sends them "+
-				"(From=%2B15550100001&Body=hello)", "sign: %v", err)
+	var value string // what wacheck signs; none with a public key alone (--verify-key)
+	if !o.VerifyOnly {
+		if value, err = webhook.SignMessage(s, o.Secret, m); err != nil {
+			if s.SignsURL() {
+				return usageErrorf("give the POST parameters on stdin form-encoded, as "+s.Header+"'s sender sends them "+
+					"(From=%2B15550100001&Body=hello)", "sign: %v", err)
+			}
+			return &RuntimeError{Err: fmt.Errorf("sign: %w", err)}
 		}
-		return &RuntimeError{Err: fmt.Errorf("sign: %w", err)}
 	}
 	if o.Verify == "" {
 		if _, err := fmt.Fprintln(o.IO.Out, value); err != nil {
@@ -373,19 +405,26 @@ func runSign(ctx context.Context, o *SignOptions) error {
 	}
 	ok, err := webhook.VerifyMessage(s, o.Secret, m, o.Verify)
 	if errors.Is(err, webhook.ErrSignatureForm) {
-		example, _ := webhook.SignMessage(s, o.Secret, webhook.Message{Timestamp: "<unix time>", MessageID: "x",
+		key := o.Secret
+		if o.VerifyOnly {
+			key = ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)) // for the signature's form alone
+		}
+		example, _ := webhook.SignMessage(s, key, webhook.Message{Timestamp: "<unix time>", MessageID: "x",
 			URL: "https://x", Body: []byte{}})
 		return usageErrorf(fmt.Sprintf("give the %s header's value as received, of the form %s",
 			s.Header, formOf(s, example)),
-			"--verify: not a %s signature", s.Algorithm)
+			"--verify: not an %s signature", s.Algorithm) // every algorithm: HMAC-…, Ed25519
 	}
 	if err != nil {
 		return &RuntimeError{Err: fmt.Errorf("sign: %w", err)}
 	}
 	if !ok {
+		what := fmt.Sprintf("signed with this %s it is %s", keyWords(s), value)
+		if o.VerifyOnly {
+			what = "it is no signature of it under this public key"
+		}
 		return &RuntimeError{
-			Err: fmt.Errorf("sign: the signature does not match the payload (%d bytes): signed with this %s it is %s",
-				len(payload), keyWords(s), value),
+			Err: fmt.Errorf("sign: the signature does not match the payload (%d bytes): %s", len(payload), what),
 			Hint: "the payload must be the raw bytes as delivered: a trailing newline (echo adds one; use printf or the " +
 				"saved body), JSON written out again (\\u00e4 turned into ä) or a different " + s.Secret + " changes the signature",
 		}

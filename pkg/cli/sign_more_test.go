@@ -128,3 +128,58 @@ func TestSignDiscord(t *testing.T) {
 		t.Errorf("--secret-file with discord: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+// TestSignDiscordVerifyKey: a handler owner has only the application's
+// public key. A signature made by a key wacheck never sees (crypto/ed25519
+// here, as Discord's own) verifies with --verify-key and that key's hex;
+// another body, timestamp or key does not; the flag's misuses are usage
+// errors with a hint.
+func TestSignDiscordVerifyKey(t *testing.T) {
+	pub, priv, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pubHex := hex.EncodeToString(pub)
+	body := `{"type":1,"id":"1"}`
+	sig := hex.EncodeToString(ed25519.Sign(priv, []byte("1700000000"+body)))
+	verify := func(body, ts, key, sig string) *webhookRun {
+		return runSignCmd(t, body, nil, "--sender", "discord", "--verify-key", key, "--timestamp", ts, "--verify", sig)
+	}
+	if r := verify(body, "1700000000", pubHex, sig); r.code != 0 || !strings.HasPrefix(r.stdout, "ok:") {
+		t.Errorf("the sender's signature: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	if r := verify(body, "1700000000", strings.ToUpper(pubHex), sig); r.code != 0 {
+		t.Errorf("upper-case hex key: exit %d, stderr %q", r.code, r.stderr)
+	}
+	other, _, _ := ed25519.GenerateKey(nil)
+	for name, r := range map[string]*webhookRun{
+		"another body":      verify(body+"\n", "1700000000", pubHex, sig),
+		"another timestamp": verify(body, "1700000001", pubHex, sig),
+		"another key":       verify(body, "1700000000", hex.EncodeToString(other), sig),
+	} {
+		if r.code != 1 || !strings.Contains(r.stderr, "no signature of it under this public key") {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q", name, r.code, r.stdout, r.stderr)
+		}
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--verify-key", pubHex[:60], "--timestamp", "1", "--verify", sig}, "not an Ed25519 public key"},
+		{[]string{"--verify-key", "zz" + pubHex[2:], "--timestamp", "1", "--verify", sig}, "not an Ed25519 public key"},
+		{[]string{"--verify-key", pubHex, "--timestamp", "1"}, "--verify-key needs --verify"},
+		{[]string{"--verify-key", pubHex, "--gen-key"}, "--verify-key takes no"},
+		{[]string{"--verify-key", pubHex, "--timestamp", "1", "--verify", "abcd"}, "--verify: not an Ed25519 signature"},
+		{[]string{"--verify-key", pubHex, "--verify", sig}, "needs --timestamp"},
+	} {
+		r := runSignCmd(t, body, nil, append([]string{"--sender", "discord"}, tc.args...)...)
+		if r.code != 2 || !strings.Contains(r.stderr, tc.want) || !strings.Contains(r.stderr, "hint:") {
+			t.Errorf("%v: exit %d, stderr %q, want %q", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+	r := runSignCmd(t, body, map[string]string{envAppSecret: "x"}, "--sender", "meta", "--verify-key", pubHex,
+		"--verify", "sha256=00")
+	if r.code != 2 || !strings.Contains(r.stderr, "are for Ed25519 senders") {
+		t.Errorf("--verify-key with meta: exit %d, stderr %q", r.code, r.stderr)
+	}
+}

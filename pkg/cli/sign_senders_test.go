@@ -92,7 +92,7 @@ func TestSignSenderTimestamps(t *testing.T) {
 		{[]string{"--sender", "slack", "--url", "https://x/"}, "signs no URL"},
 		{[]string{"--sender", "slack", "--gen-key"}, "are for Ed25519 senders"},
 		{[]string{"--sender", "zoom", "--verify", "v0=00"}, "needs --timestamp"},
-		{[]string{"--sender", "stripe", "--verify", "sha256=00"}, "not a HMAC-SHA256 signature"},
+		{[]string{"--sender", "stripe", "--verify", "sha256=00"}, "not an HMAC-SHA256 signature"},
 	} {
 		r := runSignCmd(t, slackExampleBody, slackEnv, tc.args...)
 		if r.code != 2 || !strings.Contains(r.stderr, tc.want) || !strings.Contains(r.stderr, "hint:") {

@@ -93,7 +93,7 @@ func TestSignVerify(t *testing.T) {
 		{"re-serialised", escapedPayload, unescapedSignature, 1, "",
 			"does not match the payload (183 bytes): signed with this App Secret it is " + escapedSignature},
 		{"trailing newline", escapedPayload + "\n", escapedSignature, 1, "", "hint: the payload must be the raw bytes"},
-		{"not a signature", escapedPayload, "sha256=xyz", 2, "", "--verify: not a HMAC-SHA256 signature\nhint: give the " +
+		{"not a signature", escapedPayload, "sha256=xyz", 2, "", "--verify: not an HMAC-SHA256 signature\nhint: give the " +
 			"X-Hub-Signature-256 header's value as received, of the form sha256=<64 hex digits>"},
 	}
 	for _, tt := range tests {
