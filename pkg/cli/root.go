@@ -10,6 +10,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/wacheck/wacheck/pkg/probe"
 )
 
 // Version is set at build time with -ldflags "-X .../pkg/cli.Version=v1.2.3".
@@ -64,6 +66,14 @@ explicit root store) and says what would make deliveries fail, and how to fix it
 
 // Main runs wacheck with args and returns the process's exit code.
 func Main(args []string, ios *IOStreams) int {
+	if len(args) > 0 && args[0] == "probe" {
+		// The enumeration's tables (1-3 ms) build on the other CPU while
+		// the command line is parsed and the files read, so that they are
+		// ready when the probe's first hellos are planned; the probe
+		// command asks again once its flags say it enumerates (a no-op
+		// by then), so that a probe started otherwise gets them too.
+		probe.Prepare()
+	}
 	ctx, stop := interruptible(context.Background())
 	defer stop()
 	root := NewRootCmd(ios)
