@@ -5,6 +5,7 @@ package integration
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -1281,5 +1282,177 @@ func statusesAgree(t *testing.T, prom *promServer, s *site, instance, rootFile s
 		if _, ok := want[id]; !ok {
 			t.Errorf("%s: wacheck_check_status{check=%q}, a check wacheck probe does not report", s.Name, id)
 		}
+	}
+}
+
+// webConfigPassword is the password of the user in docs/prometheus/web.yml.
+const webConfigPassword = "change-this-password"
+
+// TestPrometheusScrapesServeOverHTTPS: `wacheck serve --web-config` with
+// the shipped web.yml (HTTPS, one user), scraped by a real Prometheus with
+// the scrape settings docs/prometheus/README.md shows (scheme https, the
+// CA, basic auth from a password file): the series arrive, and a job
+// without the password is down.
+func TestPrometheusScrapesServeOverHTTPS(t *testing.T) {
+	prometheus := requireBinary(t, "prometheus")
+	promtool := requireBinary(t, "promtool")
+
+	// The endpoint probed, and the exporter's certificate, from one test PKI.
+	c := testpki.NewChain(t, time.Now())
+	endpoint := testpki.StartTLS(t, &tls.Config{Certificates: []tls.Certificate{c.TLSCertificate(c.Intermediate.DER)}})
+	serveDir := t.TempDir()
+	root := c.WriteRootPEM(t, serveDir)
+	writeFile(t, filepath.Join(serveDir, "wacheck.crt"), string(testpki.CertsPEM(c.Leaf.DER, c.Intermediate.DER)))
+	writeFile(t, filepath.Join(serveDir, "wacheck.key"), string(c.Leaf.KeyPEM(t)))
+	web, err := os.ReadFile(filepath.Join(promDir, "web.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(web, []byte(`"`+webConfigPassword+`"`)) {
+		t.Fatalf("web.yml no longer says its password is %q", webConfigPassword)
+	}
+	writeFile(t, filepath.Join(serveDir, "web.yml"), string(web))
+
+	// wacheck serve over HTTPS, ready when /metrics answers the user.
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: c.Pool()}}}
+	authGet := func(u, password string) (int, error) {
+		req, err := http.NewRequest(http.MethodGet, u, nil)
+		if err != nil {
+			return 0, err
+		}
+		if password != "" {
+			req.SetBasicAuth("prometheus", password)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		resp.Body.Close()
+		return resp.StatusCode, nil
+	}
+	var serveAddr string
+	for attempt := 0; attempt < 3 && serveAddr == ""; attempt++ {
+		addr := "127.0.0.1:" + strconv.Itoa(freePorts(t, 1)[0])
+		p, err := launch(t, "wacheck-serve", serveDir, []string{wacheckBin, "serve", "--listen", addr,
+			"--web-config", "web.yml", "--ca-file", root}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			code, err := authGet("https://"+addr+"/metrics", webConfigPassword)
+			if err == nil && code == http.StatusOK {
+				serveAddr = addr
+				break
+			}
+			select {
+			case <-p.done:
+			default:
+				if time.Now().Before(deadline) {
+					continue
+				}
+			}
+			p.stop(t)
+			if !strings.Contains(p.dumpLogs(), "address already in use") {
+				t.Fatalf("wacheck serve --web-config: no answer (%d, %v):\n%s", code, err, p.dumpLogs())
+			}
+			break
+		}
+	}
+	if serveAddr == "" {
+		t.Fatal("wacheck serve --web-config: no free port")
+	}
+	if code, err := authGet("https://"+serveAddr+"/metrics", ""); err != nil || code != http.StatusUnauthorized {
+		t.Errorf("/metrics without the password: %d, %v; want 401", code, err)
+	}
+
+	// The scrape settings of the README's example, with this test's paths.
+	readme, err := os.ReadFile(filepath.Join(promDir, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var example struct {
+		ScrapeConfigs []map[string]any `yaml:"scrape_configs"`
+	}
+	for _, block := range regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllSubmatch(readme, -1) {
+		if bytes.Contains(block[1], []byte("basic_auth:")) && bytes.Contains(block[1], []byte("scrape_configs:")) {
+			if err := yaml.Unmarshal(block[1], &example); err != nil {
+				t.Fatalf("README.md's HTTPS scrape config: %v", err)
+			}
+		}
+	}
+	if len(example.ScrapeConfigs) == 0 {
+		t.Fatal("README.md has no yaml block with scrape_configs and basic_auth")
+	}
+	docJob := example.ScrapeConfigs[0]
+	tlsCfg, _ := docJob["tls_config"].(map[string]any)
+	auth, _ := docJob["basic_auth"].(map[string]any)
+	if docJob["scheme"] != "https" || tlsCfg["ca_file"] == nil || auth["username"] != "prometheus" || auth["password_file"] == nil {
+		t.Fatalf("README.md's HTTPS job lost scheme: https, tls_config.ca_file or basic_auth: %v", docJob)
+	}
+	promDataDir := t.TempDir()
+	passwordFile := filepath.Join(promDataDir, "wacheck.password")
+	writeFile(t, passwordFile, webConfigPassword+"\n")
+	tlsCfg = maps.Clone(tlsCfg)
+	tlsCfg["ca_file"] = root
+	auth = maps.Clone(auth)
+	auth["password_file"] = passwordFile
+
+	var doc map[string]any
+	if err := yaml.Unmarshal([]byte(derivePromConfig(t, serveAddr, map[string][]string{"meta": {endpoint}})), &doc); err != nil {
+		t.Fatal(err)
+	}
+	jobs, _ := doc["scrape_configs"].([]any)
+	var noPassword map[string]any
+	for _, j := range jobs {
+		job := j.(map[string]any)
+		job["scheme"], job["tls_config"], job["basic_auth"] = "https", tlsCfg, auth
+		if job["job_name"] == "wacheck_exporter" {
+			noPassword = maps.Clone(job)
+			noPassword["job_name"] = "wacheck_exporter_no_password"
+			delete(noPassword, "basic_auth")
+		}
+	}
+	if noPassword == nil {
+		t.Fatal("no wacheck_exporter job in the derived config")
+	}
+	doc["scrape_configs"] = append(jobs, noPassword)
+	data, err := yaml.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	promCfg := filepath.Join(promDataDir, "prometheus.yml")
+	writeFile(t, promCfg, string(data))
+	runPromtool(t, promtool, promDataDir, "check", "config", promCfg)
+	prom := startPrometheus(t, prometheus, promDataDir, promCfg)
+
+	deadline := time.Now().Add(60 * time.Second)
+	prom.wait(t, deadline, "the HTTPS jobs up, the one without the password down", func() error {
+		for _, w := range []struct {
+			job string
+			up  float64
+		}{{"wacheck_meta", 1}, {"wacheck_exporter", 1}, {"wacheck_exporter_no_password", 0}} {
+			s, err := prom.query(fmt.Sprintf(`up{job=%q}`, w.job))
+			if err != nil {
+				return err
+			}
+			if len(s) != 1 || s[0].Value != w.up {
+				return fmt.Errorf("up{job=%q} = %v, want %g", w.job, s, w.up)
+			}
+		}
+		return nil
+	})
+	prom.wait(t, deadline, "the probe's series", func() error {
+		s, err := prom.query(fmt.Sprintf(`wacheck_probe_success{job="wacheck_meta",instance=%q}`, endpoint))
+		if err == nil && (len(s) != 1 || s[0].Value != 1) {
+			err = fmt.Errorf("wacheck_probe_success = %v, want one series of 1", s)
+		}
+		return err
+	})
+	prom.expectValue(t, fmt.Sprintf(`wacheck_check_status{job="wacheck_meta",instance=%q,check="chain.trusted"}`, endpoint), 0)
+	if got := prom.mustQuery(t, `wacheck_exporter_build_info{job="wacheck_exporter"}`); len(got) != 1 {
+		t.Errorf("wacheck_exporter_build_info over HTTPS: %v", got)
+	}
+	if targets := prom.targets(); !strings.Contains(targets, "401") {
+		t.Errorf("the job without the password should fail with 401:\n%s", targets)
 	}
 }

@@ -27,9 +27,9 @@ type ServeOptions struct {
 const serveGrace = 5 * time.Second
 
 type serveFlags struct {
-	listen, config, caFile, trustStore string
-	concurrency                        int
-	minInterval                        time.Duration
+	listen, config, caFile, trustStore, webConfig string
+	concurrency                                   int
+	minInterval                                   time.Duration
 }
 
 func newServeCmd(ios *IOStreams, runF func(context.Context, *ServeOptions) error) *cobra.Command {
@@ -49,10 +49,19 @@ Every sender (wacheck senders) is a built-in module of its name; --config
 adds modules from a YAML file. --ca-file and --trust are the root store of
 the modules that name none. At most --concurrency probes run at once; a
 target probed with a module again within --min-interval gets the last
-probe's result. SIGINT or SIGTERM stops the server gracefully.`,
+probe's result. SIGINT or SIGTERM stops the server gracefully.
+
+The server answers anyone who reaches it, and probes any host and port it
+is asked to: listen on an address only your Prometheus reaches, or give
+--web-config, a web config file in the format of Prometheus's exporters
+(exporter-toolkit): tls_server_config serves HTTPS (and can require client
+certificates), basic_auth_users asks every request for a user and password
+(bcrypt hashes: htpasswd -nBC 10 "" | tr -d ':\n').`,
 		Example: `  wacheck serve
   wacheck serve --listen 127.0.0.1:9116 --config wacheck.yml
-  curl 'http://localhost:9116/probe?target=api.example.com&module=meta'`,
+  curl 'http://localhost:9116/probe?target=api.example.com&module=meta'
+  wacheck serve --web-config web.yml
+  curl --cacert ca.pem -u prometheus 'https://localhost:9116/probe?target=api.example.com'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := opts.complete(f); err != nil {
@@ -67,6 +76,7 @@ probe's result. SIGINT or SIGTERM stops the server gracefully.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.listen, "listen", exporter.DefaultListen, "address to listen on (HOST:PORT)")
 	fl.StringVar(&f.config, "config", "", "YAML file of modules (docs/cli.md#wacheck-serve)")
+	fl.StringVar(&f.webConfig, "web-config", "", "web config file (exporter-toolkit format): serve HTTPS (tls_server_config) and ask for a password (basic_auth_users)")
 	fl.StringVar(&f.caFile, "ca-file", "", "verify against the roots in this PEM file instead of Mozilla's (modules that name no trust)")
 	fl.StringVar(&f.trustStore, "trust", "mozilla", "root store of modules that name none: mozilla (bundled) or system (the OS root files)")
 	fl.IntVar(&f.concurrency, "concurrency", exporter.DefaultConcurrency, "most probes running at once; more wait until their scrape's deadline")
@@ -80,7 +90,7 @@ probe's result. SIGINT or SIGTERM stops the server gracefully.`,
 const serveExitCodesHelp = `Exit codes:
   0    stopped by SIGINT (Ctrl-C) or SIGTERM, after the scrapes in flight (at most 5s)
   1    the --listen address cannot be listened on (in use, not this host's)
-  2    usage error: unknown flag, invalid flag value or config file`
+  2    usage error: unknown flag, invalid flag value, config or web config file`
 
 // complete validates the flags and reads the config file.
 func (o *ServeOptions) complete(f serveFlags) error {
@@ -109,11 +119,24 @@ func (o *ServeOptions) complete(f serveFlags) error {
 			return usageErrorf("see docs/cli.md#wacheck-serve for the config file's keys", "%v", err)
 		}
 	}
+	if f.webConfig != "" {
+		web, err := exporter.LoadWebConfig(f.webConfig)
+		if err != nil {
+			hint := "see docs/cli.md#web-config for the web config file's keys"
+			var we *exporter.ConfigError
+			if errors.As(err, &we) && we.Hint != "" {
+				hint = we.Hint
+			}
+			return usageErrorf(hint, "%v", err)
+		}
+		cfg.Web = web
+	}
 	cfg.Listen = f.listen
 	cfg.Roots = roots
 	cfg.Concurrency = f.concurrency
 	cfg.MinInterval = f.minInterval
 	cfg.Version = version()
+	cfg.Log = o.IO.ErrOut
 	o.Config = cfg
 	return nil
 }
@@ -129,7 +152,7 @@ func runServe(ctx context.Context, o *ServeOptions) error {
 			Hint: "another process may hold the port: give another with --listen"}
 	}
 	addr := ln.Addr().String()
-	fmt.Fprintf(o.IO.ErrOut, "wacheck: serving on http://%s (/probe?target=HOST&module=MODULE, /metrics)\n", addr)
+	fmt.Fprintf(o.IO.ErrOut, "wacheck: serving on %s://%s (/probe?target=HOST&module=MODULE, /metrics)\n", o.Config.Scheme(), addr)
 	if o.Ready != nil {
 		o.Ready(addr)
 	}

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/wacheck/wacheck/internal/testpki"
 	"github.com/wacheck/wacheck/pkg/exporter"
 )
@@ -183,5 +185,138 @@ func TestServePortInUse(t *testing.T) {
 	}
 	if !strings.Contains(errOut.String(), "listen on "+ln.Addr().String()) || !strings.Contains(errOut.String(), "hint: ") {
 		t.Errorf("stderr %q", errOut.String())
+	}
+}
+
+// webConfigDir writes a server certificate for 127.0.0.1 and its key, a
+// client CA, and web.yml with config (its paths relative to the dir).
+func webConfigDir(t *testing.T, c *testpki.Chain, config string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, data := range map[string][]byte{
+		"server.pem": testpki.CertsPEM(c.Leaf.DER, c.Intermediate.DER),
+		"server.key": c.Leaf.KeyPEM(t),
+		"ca.pem":     c.RootPEM(),
+		"web.yml":    []byte(config),
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return filepath.Join(dir, "web.yml")
+}
+
+// TestServeWebConfigErrors: a web config file that cannot be used is a
+// usage error at start: exit 2, one line naming the file (and the line),
+// and a hint.
+func TestServeWebConfigErrors(t *testing.T) {
+	c := testpki.NewChain(t, time.Now())
+	tlsCfg := "tls_server_config:\n  cert_file: server.pem\n  key_file: server.key\n"
+	for _, tt := range []struct {
+		name, config, want, hint string
+	}{
+		{"missing key file", "tls_server_config:\n  cert_file: server.pem\n  key_file: gone.key\n",
+			"line 3: key_file ", "key_file its PEM private key"},
+		{"bad YAML key", tlsCfg + "  client_auth: RequireAndVerifyClientCert\n", `line 4: unknown key "client_auth"`,
+			"docs/cli.md#web-config"},
+		{"bad bcrypt hash", "basic_auth_users:\n  prometheus: plaintext\n", "line 2: user \"prometheus\": the password is not a bcrypt hash",
+			"htpasswd -nBC 10"},
+		{"unknown client_auth_type", tlsCfg + "  client_auth_type: Always\n", `line 4: invalid client_auth_type "Always"`,
+			"docs/cli.md#web-config"},
+		{"oversize file", "# " + strings.Repeat("x", 64<<10) + "\n", "larger than 64 KiB", "docs/cli.md#web-config"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			file := webConfigDir(t, c, tt.config)
+			ios, out, errOut := streams(false, false)
+			code := Main([]string{"serve", "--listen", "127.0.0.1:0", "--web-config", file}, ios)
+			if code != ExitUsage {
+				t.Errorf("exit %d, want %d", code, ExitUsage)
+			}
+			lines := strings.Split(strings.TrimSuffix(errOut.String(), "\n"), "\n")
+			if len(lines) != 2 || !strings.HasPrefix(lines[0], "wacheck: web config "+file+": ") ||
+				!strings.Contains(lines[0], tt.want) || !strings.HasPrefix(lines[1], "hint: ") || !strings.Contains(lines[1], tt.hint) {
+				t.Errorf("stderr %q, want one line with %q and a hint with %q", errOut.String(), tt.want, tt.hint)
+			}
+			if out.Len() != 0 {
+				t.Errorf("stdout %q", out.String())
+			}
+		})
+	}
+	ios, _, errOut := streams(false, false)
+	if code := Main([]string{"serve", "--web-config", filepath.Join(t.TempDir(), "none.yml")}, ios); code != ExitUsage ||
+		!strings.Contains(errOut.String(), "none.yml: no such file\nhint: ") {
+		t.Errorf("a missing web config: exit %d, %q", code, errOut.String())
+	}
+}
+
+// TestServeWebConfig runs wacheck serve --web-config with TLS and a user:
+// it says https, answers 401 without the password and probes with it.
+func TestServeWebConfig(t *testing.T) {
+	c := testpki.NewChain(t, time.Now())
+	good := testpki.StartTLS(t, &tls.Config{Certificates: []tls.Certificate{c.TLSCertificate(c.Intermediate.DER)}})
+	hash, err := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	web := webConfigDir(t, c, "tls_server_config:\n  cert_file: server.pem\n  key_file: server.key\nbasic_auth_users:\n  prometheus: "+
+		string(hash)+"\n")
+	root := filepath.Join(filepath.Dir(web), "ca.pem")
+	var errOut syncBuffer
+	ios := &IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: &errOut}
+	ctx, cancel := context.WithCancel(context.Background())
+	exited := make(chan int, 1)
+	ready := make(chan string, 1)
+	go func() {
+		cmd := newServeCmd(ios, func(_ context.Context, o *ServeOptions) error {
+			o.Ready = func(addr string) { ready <- addr }
+			return runServe(ctx, o)
+		})
+		cmd.SetArgs([]string{"--listen", "127.0.0.1:0", "--ca-file", root, "--web-config", web})
+		if err := cmd.Execute(); err != nil {
+			exited <- 1
+			return
+		}
+		exited <- 0
+	}()
+	var addr string
+	select {
+	case addr = <-ready:
+	case code := <-exited:
+		t.Fatalf("exited %d: %q", code, errOut.String())
+	case <-time.After(5 * time.Second):
+		t.Fatalf("not serving after 5s: %q", errOut.String())
+	}
+	if !strings.Contains(errOut.String(), "serving on https://"+addr+" ") {
+		t.Errorf("start line %q, want https://%s", errOut.String(), addr)
+	}
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: c.Pool()}}}
+	probeURL := "https://" + addr + "/probe?" + url.Values{"target": {good}, "module": {"meta"}}.Encode()
+	get := func(user, password string) (int, string) {
+		req, _ := http.NewRequest(http.MethodGet, probeURL, nil)
+		if user != "" {
+			req.SetBasicAuth(user, password)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		return resp.StatusCode, string(body)
+	}
+	if code, body := get("prometheus", "wrong"); code != http.StatusUnauthorized || strings.Contains(body, "wacheck_probe") {
+		t.Errorf("a wrong password: %d\n%s", code, body)
+	}
+	if code, body := get("prometheus", "s3cret"); code != 200 || !strings.Contains(body, "\nwacheck_probe_success 1\n") {
+		t.Errorf("the right password: %d\n%s", code, body)
+	}
+	cancel()
+	select {
+	case code := <-exited:
+		if code != 0 {
+			t.Errorf("exit %d: %q", code, errOut.String())
+		}
+	case <-time.After(serveGrace + 2*time.Second):
+		t.Fatal("still serving after cancel")
 	}
 }

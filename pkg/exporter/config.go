@@ -68,6 +68,12 @@ type Config struct {
 	MinInterval time.Duration
 	// Version is the build's version, for wacheck_exporter_build_info.
 	Version string
+	// Web is the server's TLS and basic authentication (--web-config);
+	// nil serves plain HTTP to anyone.
+	Web *WebConfig
+	// Log, when set, is told what goes wrong outside a request (a renewed
+	// certificate that does not load).
+	Log io.Writer
 }
 
 // Module is how to probe a target: as which sender, judged how.
@@ -131,19 +137,26 @@ func DefaultConfig() *Config {
 	}
 }
 
-// ConfigError is a mistake in the config file; Line is 0 when it is not
-// about one line.
+// ConfigError is a mistake in the config file, or in the web config file
+// (File "web config"); Line is 0 when it is not about one line, Hint says
+// what to do when there is more to say than the documentation.
 type ConfigError struct {
+	File string // "config" when empty
 	Path string
 	Line int
 	Msg  string
+	Hint string
 }
 
 func (e *ConfigError) Error() string {
-	if e.Line > 0 {
-		return fmt.Sprintf("config %s: line %d: %s", e.Path, e.Line, e.Msg)
+	file := e.File
+	if file == "" {
+		file = "config"
 	}
-	return fmt.Sprintf("config %s: %s", e.Path, e.Msg)
+	if e.Line > 0 {
+		return fmt.Sprintf("%s %s: line %d: %s", file, e.Path, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s %s: %s", file, e.Path, e.Msg)
 }
 
 // LoadConfig reads the YAML config file at path: the default

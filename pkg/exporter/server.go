@@ -2,8 +2,10 @@ package exporter
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"log"
 	"net"
 	"net/http"
 	"runtime"
@@ -67,6 +69,10 @@ type Server struct {
 	rejections map[string]float64
 	inFlight   atomic.Int64
 
+	// auth checks the credentials of every request when the web config
+	// has users.
+	auth *basicAuth
+
 	// run probes one target; the real probe unless a test replaces it.
 	run func(ctx context.Context, m *Module, t target.Target, timeout time.Duration) *report.Report
 	now func() time.Time
@@ -129,6 +135,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if s.roots == nil {
 		s.roots = trust.Mozilla()
+	}
+	if cfg.Web != nil && len(cfg.Web.Users) > 0 {
+		s.auth = newBasicAuth(cfg.Web.Users)
 	}
 	s.run = s.probe
 	s.probes = map[[2]string]float64{}
@@ -436,14 +445,31 @@ func (s *Server) ListenAndServe(ctx context.Context, ln net.Listener, grace time
 		maxTimeout = max(maxTimeout, m.Timeout)
 	}
 	srv := &http.Server{
-		Handler:           s.Handler(),
+		Handler:           s.handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		WriteTimeout:      maxTimeout + 30*time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    32 << 10,
 	}
+	if s.cfg.Log != nil {
+		// Failed handshakes (a client without a certificate, plain HTTP
+		// to the HTTPS port) are said there.
+		srv.ErrorLog = log.New(s.cfg.Log, "wacheck: serve: ", 0)
+	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	if w := s.cfg.Web; w != nil && w.TLS != nil {
+		// HTTPS only: a plain HTTP request gets 400 and no page.
+		if s.cfg.Log != nil {
+			w.TLS.certs.logf = func(format string, a ...any) { fmt.Fprintf(s.cfg.Log, format+"\n", a...) }
+		}
+		srv.TLSConfig = w.TLS.Config()
+		if !w.HTTP2 {
+			srv.TLSNextProto = map[string]func(*http.Server, *tls.Conn, http.Handler){}
+		}
+		go func() { errc <- srv.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { errc <- srv.Serve(ln) }()
+	}
 	select {
 	case err := <-errc:
 		return err
