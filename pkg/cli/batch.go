@@ -158,30 +158,80 @@ func (o *ProbeOptions) targetLine(line string, f probeFlags) (*ProbeOptions, err
 }
 
 // run probes every target and writes the reports; the exit code's error
-// is the worst target's.
+// is the worst target's. With jsonl on stdout, each target's line is
+// written as soon as it and every target before it are done (stream);
+// every other format, and each --output file, is written whole at the end.
 func (b *batchRun) run(ctx context.Context) error {
 	o := b.o
+	n := len(b.targets)
+	// The probes stop when the run is interrupted, or when stdout can no
+	// longer be written.
+	probeCtx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	var st *render.JSONLStream
+	if b.streams() {
+		noted := false
+		st = render.NewJSONLStream(o.IO.Out, n, func(rep *report.Report) {
+			if !noted {
+				noted = true
+				noteRoots(o.IO, o.Roots, rep)
+			}
+		})
+	}
+	// reps keeps every report for a format written at the end; a stream
+	// without --output files keeps none.
+	keep := st == nil || len(o.Outputs) > 0
+	var reps []*report.Report
+	if keep {
+		reps = make([]*report.Report, n)
+	}
+	got := make([]bool, n)
+	fails := make([]bool, n)
 	shared := probe.NewBudget(o.Concurrency)
-	reps := make([]*report.Report, len(b.targets))
 	bar := b.progress()
 	sem := make(chan struct{}, b.parallel)
 	var wg sync.WaitGroup
+	// The targets start in the file's order, as slots free up, so a line
+	// waits only for targets already being probed.
 	for i, t := range b.targets {
+		select {
+		case sem <- struct{}{}:
+		case <-probeCtx.Done():
+		}
+		if probeCtx.Err() != nil {
+			// Interrupted: the targets not started have no report.
+			if st != nil {
+				for j := i; j < n; j++ {
+					_ = st.Done(j, nil)
+				}
+			}
+			break
+		}
 		wg.Go(func() {
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
-			defer func() { <-sem }()
-			if ctx.Err() != nil {
-				return
-			}
+			var rep *report.Report
+			defer func() {
+				<-sem
+				if st != nil {
+					// Every target is done once, with or without a
+					// report, so that the lines after it are written.
+					if err := st.Done(i, rep); err != nil {
+						stop(err)
+					}
+				}
+			}()
 			cfg := t.config()
 			cfg.Probe.Budget = shared
-			reps[i] = wacheck.Probe(ctx, cfg)
+			rep = wacheck.Probe(probeCtx, cfg)
 			if bar != nil {
 				_ = bar.Add(1)
+			}
+			if rep == nil {
+				return
+			}
+			b.fill(t, rep)
+			got[i], fails[i] = true, failsAt(rep, o.FailOn)
+			if keep {
+				reps[i] = rep
 			}
 		})
 	}
@@ -189,44 +239,67 @@ func (b *batchRun) run(ctx context.Context) error {
 	if bar != nil {
 		_ = bar.Finish()
 	}
-	what := fmt.Sprintf("probe of %d targets", len(b.targets))
+	what := fmt.Sprintf("probe of %d targets", n)
 	var done []*report.Report
-	for i, rep := range reps {
-		if rep == nil {
+	some := false
+	for i := range b.targets {
+		if !got[i] {
 			continue
 		}
-		t := b.targets[i]
-		rep.Tool = report.Tool{Name: "wacheck", Version: version()}
-		rep.Settings.FailOn = o.FailOn
-		rep.Settings.Enumerate = o.Enumerate
-		rep.Settings.Concurrency = o.Concurrency
-		fillSettings(rep, judgedBy{Thresholds: t.Thresholds, Resolve: t.Resolve, SNI: t.SNI, Roots: t.Roots, Sender: t.Sender})
-		done = append(done, rep)
+		some = true
+		if keep {
+			done = append(done, reps[i])
+		}
 	}
-	if len(done) == 0 {
+	if !some {
 		return &InterruptedError{What: what, Cause: context.Cause(ctx), NoReport: true}
 	}
-	noteRoots(o.IO, o.Roots, done[0])
-	for _, rep := range done {
-		rep.Settings.RootsSkipped = done[0].Settings.RootsSkipped
+	if st != nil {
+		if err := st.Err(); err != nil {
+			return &RuntimeError{Err: fmt.Errorf("writing the report: %w", err)}
+		}
+	} else {
+		noteRoots(o.IO, o.Roots, done[0])
+		if err := b.writeStdout(done); err != nil {
+			return err
+		}
 	}
-	if err := b.write(done); err != nil {
+	if err := b.writeOutputs(done); err != nil {
 		return err
 	}
 	if err := interrupted(ctx, what); err != nil {
 		return err
 	}
-	for _, rep := range done {
-		if failsAt(rep, o.FailOn) {
+	for _, f := range fails {
+		if f {
 			return ErrFindings
 		}
 	}
 	return nil
 }
 
-// write renders the reports to stdout and to each --output file, as
-// reportOutput.write does for one.
-func (b *batchRun) write(reps []*report.Report) error {
+// streams reports whether stdout's reports are written as the targets
+// finish: JSON Lines, one report a line, can be.
+func (b *batchRun) streams() bool { return b.o.Format == "jsonl" }
+
+// fill writes into rep's settings what the command knows, as finish does
+// for one target. RootsSkipped comes from the one trust store every target
+// is judged against, so every report has it, the first one written too.
+func (b *batchRun) fill(t *ProbeOptions, rep *report.Report) {
+	o := b.o
+	rep.Tool = report.Tool{Name: "wacheck", Version: version()}
+	rep.Settings.FailOn = o.FailOn
+	rep.Settings.Enumerate = o.Enumerate
+	rep.Settings.Concurrency = o.Concurrency
+	fillSettings(rep, judgedBy{Thresholds: t.Thresholds, Resolve: t.Resolve, SNI: t.SNI, Roots: t.Roots, Sender: t.Sender})
+	if o.Roots != nil {
+		rep.Settings.RootsSkipped = o.Roots.Skipped
+	}
+}
+
+// writeStdout renders the reports to stdout, as reportOutput.write does
+// for one.
+func (b *batchRun) writeStdout(reps []*report.Report) error {
 	o := b.o
 	f, ok := render.Lookup(o.Format)
 	if !ok {
@@ -240,6 +313,13 @@ func (b *batchRun) write(reps []*report.Report) error {
 	if err := render.WriteBatch(o.IO.Out, f.Name, reps, opts); err != nil {
 		return &RuntimeError{Err: fmt.Errorf("writing the report: %w", err)}
 	}
+	return nil
+}
+
+// writeOutputs writes each --output file whole, at the end of the run
+// (jsonl too): a file is written whole or not at all.
+func (b *batchRun) writeOutputs(reps []*report.Report) error {
+	o := b.o
 	for _, of := range o.Outputs {
 		var buf bytes.Buffer
 		fo := render.BatchOptions{Options: render.Options{Verbose: o.Verbose, FailOn: o.FailOn}, SummaryOnly: b.summaryOnly}

@@ -111,7 +111,9 @@ Give several targets, or a file of them with --targets FILE (one a line,
 # comments, per-line --sni, --resolve and --address), to probe them at
 once: --parallel targets at a time, all within one --concurrency budget
 of connections. Each target's report comes first, then a summary table,
-worst first; the exit code is the worst target's.`,
+worst first (--format jsonl: one report a line, in the file's order, each
+written as soon as it and those before it are done); the exit code is the
+worst target's.`,
 		Example: `  wacheck probe api.example.com
   wacheck probe api.example.com --fail-on warn
   wacheck probe https://api.example.com/webhook --format json > ticket.json

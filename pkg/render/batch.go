@@ -8,6 +8,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/wacheck/wacheck/internal/escape"
 	"github.com/wacheck/wacheck/pkg/report"
@@ -104,6 +105,79 @@ func JSONLine(w io.Writer, r *report.Report) error {
 	}
 	_, err := w.Write(escapeInvisible(buf.Bytes()))
 	return err
+}
+
+// JSONLStream writes the reports of a run of many targets as JSON Lines
+// while the targets are probed: a report's line is written as soon as it
+// and every target before it are done, so the lines are in the targets'
+// order, each exactly as WriteBatch's jsonl writes it. It holds only the
+// reports that wait for an earlier target. Its methods may be called from
+// several goroutines.
+type JSONLStream struct {
+	mu      sync.Mutex
+	w       io.Writer
+	before  func(*report.Report)
+	done    []bool
+	waiting []*report.Report
+	next    int
+	written int
+	err     error
+}
+
+// NewJSONLStream is a stream of n targets' lines to w. before, when not
+// nil, is called with each report just before its line is written, in the
+// targets' order, one call at a time.
+func NewJSONLStream(w io.Writer, n int, before func(*report.Report)) *JSONLStream {
+	return &JSONLStream{w: w, before: before, done: make([]bool, n), waiting: make([]*report.Report, n)}
+}
+
+// Done records that target i is done, with its report or nil when it has
+// none (a run interrupted before it started), and writes every line that
+// no longer waits for an earlier target. After a write fails, nothing more
+// is written and Done returns that error. An i out of range, or given
+// twice, is ignored.
+func (s *JSONLStream) Done(i int, r *report.Report) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if i < 0 || i >= len(s.done) || s.done[i] {
+		return s.err
+	}
+	s.done[i] = true
+	if s.err == nil {
+		s.waiting[i] = r
+	}
+	for s.next < len(s.done) && s.done[s.next] {
+		r := s.waiting[s.next]
+		s.waiting[s.next] = nil
+		s.next++
+		if r == nil || s.err != nil {
+			continue
+		}
+		if s.before != nil {
+			s.before(r)
+		}
+		if err := JSONLine(s.w, r); err != nil {
+			s.err = err
+			clear(s.waiting)
+			continue
+		}
+		s.written++
+	}
+	return s.err
+}
+
+// Written is how many lines have been written.
+func (s *JSONLStream) Written() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.written
+}
+
+// Err is the error of the write that failed, nil if none did.
+func (s *JSONLStream) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
 }
 
 // summaryRow is one target's line of the summary table.

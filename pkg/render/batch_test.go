@@ -3,7 +3,9 @@ package render
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -136,5 +138,82 @@ func TestBatchFormats(t *testing.T) {
 	xsdValidateJUnit(t, ju)
 	if n := bytes.Count(ju, []byte("<testsuite ")); n != 3 {
 		t.Errorf("%d testsuites, want 3", n)
+	}
+}
+
+// TestJSONLStream: reports done in any order, some targets without a
+// report, come out in the targets' order, byte for byte what WriteBatch's
+// jsonl writes for the same reports; before sees them in that order; a
+// line is written as soon as every target before it is done.
+func TestJSONLStream(t *testing.T) {
+	reps := sampleReports(t)
+	if len(reps) < 4 {
+		t.Fatalf("%d samples, want 4 or more", len(reps))
+	}
+	reps[1].Target.Input = "evil\x1b[31m\u202e<x>&.example" // escaped as WriteBatch does
+	// Target 2 has no report (a run interrupted before it started).
+	targets := []*report.Report{reps[0], reps[1], nil, reps[2], reps[3]}
+	want := writeBatch(t, "jsonl", []*report.Report{reps[0], reps[1], reps[2], reps[3]}, BatchOptions{})
+
+	for _, order := range [][]int{{0, 1, 2, 3, 4}, {4, 3, 2, 1, 0}, {2, 4, 0, 3, 1}, {1, 0, 3, 2, 4}} {
+		var out bytes.Buffer
+		var seen []*report.Report
+		s := NewJSONLStream(&out, len(targets), func(r *report.Report) { seen = append(seen, r) })
+		for _, i := range order {
+			lenBefore := out.Len()
+			if err := s.Done(i, targets[i]); err != nil {
+				t.Fatal(err)
+			}
+			// Written now: exactly the lines whose targets and all
+			// before them are done.
+			ready := 0
+			for ready < len(targets) && slices.Contains(order[:slices.Index(order, i)+1], ready) {
+				ready++
+			}
+			wantN := 0
+			for _, r := range targets[:ready] {
+				if r != nil {
+					wantN++
+				}
+			}
+			if s.Written() != wantN || bytes.Count(out.Bytes(), []byte("\n")) != wantN {
+				t.Errorf("order %v, after %d: %d lines written (%d bytes, was %d), want %d", order, i, s.Written(), out.Len(), lenBefore, wantN)
+			}
+		}
+		if !bytes.Equal(out.Bytes(), want) {
+			t.Errorf("order %v: the stream differs from WriteBatch:\n%s\nwant:\n%s", order, out.Bytes(), want)
+		}
+		if len(seen) != 4 || seen[0] != reps[0] || seen[1] != reps[1] || seen[2] != reps[2] || seen[3] != reps[3] {
+			t.Errorf("order %v: before saw %d reports, not in the targets' order", order, len(seen))
+		}
+		// Out of range and repeated targets are ignored.
+		if err := s.Done(7, reps[0]); err != nil || s.Done(0, reps[0]) != nil || !bytes.Equal(out.Bytes(), want) {
+			t.Errorf("order %v: a stray Done changed the stream", order)
+		}
+	}
+}
+
+// errWriter fails every write.
+type errWriter struct{ n int }
+
+func (w *errWriter) Write([]byte) (int, error) { w.n++; return 0, errors.New("closed") }
+
+// TestJSONLStreamWriteError: after a write fails, Done returns its error
+// and writes nothing more.
+func TestJSONLStreamWriteError(t *testing.T) {
+	reps := sampleReports(t)[:3]
+	w := &errWriter{}
+	s := NewJSONLStream(w, 3, nil)
+	if err := s.Done(1, reps[1]); err != nil {
+		t.Fatalf("Done(1) wrote before target 0 was done: %v", err)
+	}
+	if err := s.Done(0, reps[0]); err == nil {
+		t.Fatal("Done(0): no error from a failing writer")
+	}
+	if err := s.Done(2, reps[2]); err == nil || s.Err() == nil {
+		t.Error("Done(2) after a failed write: no error")
+	}
+	if w.n != 1 || s.Written() != 0 {
+		t.Errorf("%d writes, %d written; want one attempt and none written", w.n, s.Written())
 	}
 }
