@@ -540,6 +540,15 @@ func webhookSignature(cx *Context, s *State) verdict {
 			"%s: the handler accepts forged deliveries, so anyone who knows the URL can inject messages and statuses",
 			capitalize(strings.Join(accepted, " and ")))
 	}
+	if t := w.Find(webhook.RoleJSONTampered); t != nil && sig.BodyHashParam != "" && t.Answered() &&
+		t.Status >= 200 && t.Status < 300 {
+		return fail(bodyHashFix(sig),
+			"A JSON delivery whose URL was correctly signed but whose body is not the one the URL's %s is the "+
+				"SHA-256 of got %d: the handler does not check %s against the raw body, so a JSON body is not "+
+				"authenticated (%s signs the URL alone): anyone who has seen one signed JSON request to this URL can "+
+				"send it again with any body. %s", sig.BodyHashParam, t.Status, sig.BodyHashParam, cx.Profile.Short,
+			sig.BodyHashWhen)
+	}
 	if len(noAnswer) > 0 {
 		return warn(signatureFix(sig), "%s: answer 401 or 403 at once", capitalize(strings.Join(append(refused, noAnswer...), "; ")))
 	}
@@ -590,6 +599,8 @@ func webhookRawBody(cx *Context, s *State) verdict {
 	case w.Protocol.ClientState:
 		return skip("%s signs nothing (a clientState instead, judged by webhook.signature): no signature over the "+
 			"body to keep", p.Short)
+	case w.Protocol.Signature.SignsURL() && w.Protocol.Signature.BodyHashParam != "":
+		return rawBodyHash(cx, w)
 	case w.Protocol.Signature.SignsURL():
 		return skip("%s signs the URL and the decoded form parameters, not the body's bytes: there is no raw body "+
 			"to keep", p.Short)
@@ -621,6 +632,74 @@ func webhookRawBody(cx *Context, s *State) verdict {
 	}
 	return fail("Check the handler's logs: it fails on non-ASCII text; compute the signature over the raw body bytes "+
 		"and decode the JSON as UTF-8", "%s got %s, while the ASCII deliveries got 2xx", what, answerWords(r))
+}
+
+// rawBodyHash judges the JSON deliveries of a URL-signing scheme with a
+// body hash (Twilio's bodySHA256): the one with escaped non-ASCII text
+// must be accepted like the ASCII one. A handler that refuses JSON
+// altogether is told so, not failed: the sender sends JSON only for some
+// products, and the URL may not be one of them. One that does not check
+// the body hash at all is webhook.signature's finding.
+func rawBodyHash(cx *Context, w *subject.Webhook) verdict {
+	p := cx.Profile
+	sig := w.Protocol.Signature
+	plain, r := w.Find(webhook.RoleJSONDelivery), w.Find(webhook.RoleJSONNonASCII)
+	if plain == nil || r == nil {
+		return skip("%s", noDeliveryWords(w))
+	}
+	if !deliveryAccepted(w) {
+		return skip("the form-encoded deliveries were not accepted either (webhook.delivery)")
+	}
+	json := fmt.Sprintf("A correctly signed JSON delivery (Content-Type application/json, the URL with %s, the "+
+		"URL signed alone)", sig.BodyHashParam)
+	switch {
+	case plain.Err != nil || plain.Status >= 500:
+		got := "got " + answerWords(plain)
+		if plain.Err != nil {
+			got = "failed (" + errWords(plain.Err) + ")"
+		}
+		return warn(bodyHashFix(sig), "%s %s, while the form-encoded deliveries got 2xx: the handler fails on a JSON "+
+			"body instead of refusing it. %s. If this URL receives JSON from it, those deliveries fail", json, got,
+			sig.BodyHashWhen)
+	case plain.Status < 200 || plain.Status >= 300:
+		return info("%s got %s, while the form-encoded deliveries got 2xx: the handler takes form-encoded requests "+
+			"only, or checks a JSON request as if it were a form (%s's error 57012), so whether it hashes a JSON body's "+
+			"raw bytes cannot be seen. %s. If this URL receives JSON from %s, check %s against the raw body and "+
+			"the signature over the URL alone (the SDKs' validateRequestWithBody)",
+			json, answerWords(plain), p.Short, sig.BodyHashWhen, p.Short, sig.BodyHashParam)
+	}
+	if t := w.Find(webhook.RoleJSONTampered); t != nil && t.Answered() && t.Status >= 200 && t.Status < 300 {
+		return skip("the handler accepted a JSON body that is not the one the URL's %s is the hash of "+
+			"(webhook.signature): it does not check %s at all, so whether it would hash the raw bytes cannot be seen",
+			sig.BodyHashParam, sig.BodyHashParam)
+	}
+	what := fmt.Sprintf("A correctly signed JSON delivery (the URL with %s, signed alone) whose text has non-ASCII "+
+		"characters, sent escaped (%s),", sig.BodyHashParam, webhook.EscapeNonASCII([]byte("äöå")))
+	switch {
+	case r.Err != nil:
+		return fail(bodyHashFix(sig), "%s failed (%s), while the ASCII JSON delivery got 2xx", what, errWords(r.Err))
+	case r.Status >= 200 && r.Status < 300:
+		return pass("%s got %d: the handler checks %s against the raw body", what, r.Status, sig.BodyHashParam)
+	case r.Status == http.StatusUnauthorized || r.Status == http.StatusForbidden:
+		return fail(bodyHashFix(sig),
+			"%s got %s, while the ASCII JSON delivery got 2xx: the handler computes the SHA-256 it compares with %s "+
+				"over a re-serialised body (parsed and written out again, which turns \\u00e4 into ä), not over the "+
+				"bytes %s sent. Every JSON request with an accent, an umlaut or an emoji is refused. %s",
+			what, answerWords(r), sig.BodyHashParam, p.Short, retryWords(p))
+	}
+	return fail("Check the handler's logs: it fails on non-ASCII text; hash the raw body bytes and decode the JSON as "+
+		"UTF-8", "%s got %s, while the ASCII JSON delivery got 2xx", what, answerWords(r))
+}
+
+// bodyHashFix is what a handler of a URL-signing scheme with a body hash
+// must do with a JSON request.
+func bodyHashFix(sig profile.Signature) string {
+	return fmt.Sprintf("For a JSON request, compute the %s of the full URL as requested (%s included) with no "+
+		"parameters, and compare the lowercase hex SHA-256 of the raw request body bytes with %s, before any JSON "+
+		"parsing; answer 403 when either differs. The SDKs' validateRequestWithBody does both when given the raw "+
+		"body: Express express.raw({type: 'application/json'}) or express.json({verify: (req, res, buf) => { "+
+		"req.rawBody = buf }}), never JSON.stringify(req.body); Flask request.get_data(); Django request.body; Go "+
+		"io.ReadAll(r.Body)", sig.Algorithm, sig.BodyHashParam, sig.BodyHashParam)
 }
 
 // webhookBodySize judges the delivery of about the sender's largest payload.

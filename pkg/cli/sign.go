@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -28,8 +29,10 @@ type SignOptions struct {
 	IO *IOStreams
 	// Secret is the key, read from --secret-file or WACHECK_APP_SECRET.
 	Secret []byte
-	// Scheme is the sender's signature scheme (--sender).
+	// Scheme is the sender's signature scheme (--sender); Sender names
+	// the sender for messages.
 	Scheme profile.Signature
+	Sender string
 	// Verify is a signature to check instead of printing one, "" for none.
 	Verify string
 	// Timestamp fills a timestamped scheme's {timestamp} (--timestamp);
@@ -40,6 +43,10 @@ type SignOptions struct {
 	MessageID string
 	// URL fills {url} (--url, Twilio): the full URL the sender requests.
 	URL string
+	// JSONBody signs the payload as an application/json body (--json-body,
+	// Twilio): the URL with the body's hash added (bodySHA256), signed
+	// alone.
+	JSONBody bool
 	// PublicKey prints the public key of --signing-key instead of signing
 	// (--public-key); GenKey writes a new Ed25519 private key (--gen-key).
 	PublicKey, GenKey bool
@@ -76,8 +83,11 @@ shopify (X-Shopify-Hmac-SHA256: base64), zoom (x-zm-signature: v0=<hex> over
 twitch (Twitch-Eventsub-Message-Signature: sha256=<hex> over message id +
 timestamp + body; --message-id, a random one when not given; --timestamp in
 RFC 3339), twilio (X-Twilio-Signature: base64 HMAC-SHA1 over --url, the full
-URL, followed by the form-encoded POST parameters on stdin sorted by name) and
-discord (X-Signature-Ed25519 over X-Signature-Timestamp + body). The
+URL, followed by the form-encoded POST parameters on stdin sorted by name; with
+--json-body the payload is an application/json body: wacheck prints the URL to
+request, --url with bodySHA256 (the hex SHA-256 of the body) added, then the
+signature of that URL alone, and --verify checks both) and discord
+(X-Signature-Ed25519 over X-Signature-Timestamp + body). The
 timestamped schemes sign --timestamp (Unix seconds; Twitch: RFC 3339), the
 current time without it; --verify needs the timestamp (and Twitch's message
 id) received, except Stripe's, read from the header. Microsoft Graph signs
@@ -103,6 +113,8 @@ WACHECK_APP_SECRET, never from the command line.`,
   wacheck sign --sender slack --timestamp 1531420618 --secret-file signing-secret.txt --verify 'v0=a211...' < body
   wacheck sign --sender twitch --message-id ID --timestamp 2026-01-01T00:00:00Z --secret-file secret.txt < event.json
   wacheck sign --sender twilio --url 'https://example.com/sms?x=1' --secret-file auth-token.txt < form-body.txt
+  wacheck sign --sender twilio --url 'https://example.com/studio?x=1' --json-body --secret-file auth-token.txt < body.json
+  wacheck sign --sender twilio --url 'https://example.com/studio?bodySHA256=0a1f...' --json-body --verify 'a9nB...=' --secret-file auth-token.txt < body.json
   wacheck sign --sender discord --gen-key > discord-test-key.pem
   wacheck sign --sender discord --signing-key discord-test-key.pem --public-key
   wacheck sign --sender discord --signing-key discord-test-key.pem --timestamp 1700000000 < interaction.json
@@ -133,7 +145,7 @@ WACHECK_APP_SECRET, never from the command line.`,
 				return usageErrorf("give a sender whose signature wacheck computes: --sender "+strings.Join(signingSenders(), ", "),
 					"--sender %s %s", sender, why)
 			}
-			opts.Scheme = p.Webhook.Signature
+			opts.Scheme, opts.Sender = p.Webhook.Signature, p.Short
 			if err := checkSignFlags(opts, p, secretFile, keyFile, verifyKey); err != nil {
 				return err
 			}
@@ -175,6 +187,7 @@ WACHECK_APP_SECRET, never from the command line.`,
 	fl.StringVar(&opts.Timestamp, "timestamp", "", "time to sign with (stripe, slack, zoom, discord: Unix seconds; twitch: RFC 3339); the current time when not given")
 	fl.StringVar(&opts.MessageID, "message-id", "", "twitch: the Twitch-Eventsub-Message-Id to sign with; a random one when not given")
 	fl.StringVar(&opts.URL, "url", "", "twilio: the full URL the request is sent to (scheme, host, port, path and query)")
+	fl.BoolVar(&opts.JSONBody, "json-body", false, "twilio: the payload is an application/json body: print the URL with bodySHA256 and the signature of that URL; with --verify, check both")
 	fl.StringVar(&keyFile, "signing-key", "", "discord: read the Ed25519 private key (PKCS#8 PEM) to sign with from this file")
 	fl.BoolVar(&opts.PublicKey, "public-key", false, "discord: print the public key of --signing-key (hex) for the handler, instead of signing")
 	fl.BoolVar(&opts.GenKey, "gen-key", false, "discord: write a new Ed25519 private key (PKCS#8 PEM) to stdout, its public key to stderr")
@@ -203,6 +216,9 @@ func checkSignFlags(o *SignOptions, p *profile.Profile, secretFile, keyFile, ver
 	s := o.Scheme
 	asym := s.Asymmetric()
 	switch {
+	case o.JSONBody && s.BodyHashParam == "":
+		return usageErrorf("leave out --json-body: "+p.Short+" signs the body's bytes whatever their type",
+			"--json-body is for senders that sign the URL (twilio); --sender %s has no JSON variant", p.Key)
 	case !asym && (keyFile != "" || o.PublicKey || o.GenKey || verifyKey != ""):
 		return usageErrorf("give the shared secret with --secret-file FILE or "+envAppSecret,
 			"--signing-key, --verify-key, --public-key and --gen-key are for Ed25519 senders (discord); %s signs "+
@@ -233,15 +249,49 @@ func checkSignFlags(o *SignOptions, p *profile.Profile, secretFile, keyFile, ver
 		return usageErrorf("give the URL exactly as "+p.Short+" requests it: --url 'https://example.com/sms?x=1'",
 			"--sender %s signs the full URL with the form parameters: --url is needed", p.Key)
 	case s.SignsURL():
-		if u, err := url.Parse(o.URL); err != nil || u.Scheme == "" || u.Host == "" {
-			return usageErrorf("give the full URL, scheme and host included: --url 'https://example.com/sms'",
-				"--url %q is not a full URL", o.URL)
-		}
+		return checkSignURL(o, p)
 	case o.Verify != "" && s.MessageIDHeader != "" && o.MessageID == "":
 		return usageErrorf(fmt.Sprintf("give the %s header's value received with the payload: --message-id ID",
 			s.MessageIDHeader), "--verify with --sender %s needs --message-id", p.Key)
 	}
 	return checkTimestamp(o, p)
+}
+
+// checkSignURL checks --url for a URL-signing scheme, and --json-body
+// against it: a URL that carries the body hash is a JSON request's.
+func checkSignURL(o *SignOptions, p *profile.Profile) error {
+	s := o.Scheme
+	if len(o.URL) > maxSignURL {
+		return usageErrorf("give the URL the sender requests, not a file's content",
+			"--url is longer than %d bytes", maxSignURL)
+	}
+	if u, err := url.Parse(o.URL); err != nil || u.Scheme == "" || u.Host == "" {
+		return usageErrorf("give the full URL, scheme and host included: --url 'https://example.com/sms'",
+			"--url %s is not a full URL", quoteArg(o.URL))
+	}
+	has := false
+	if u, _ := url.Parse(o.URL); s.BodyHashParam != "" {
+		has = u.Query().Has(s.BodyHashParam)
+	}
+	switch {
+	case o.JSONBody && o.Verify != "" && !has:
+		return usageErrorf("give --url as "+p.Short+" requested it, "+s.BodyHashParam+" included (wacheck sign "+
+			"--json-body without --verify prints it)", "--verify --json-body: --url has no %s", s.BodyHashParam)
+	case o.JSONBody || !has:
+		return nil
+	default:
+		return usageErrorf("add --json-body: the payload on stdin is then the raw JSON body",
+			"--url has %s: %s requested it with a JSON body, which it signs differently from form parameters",
+			s.BodyHashParam, p.Short)
+	}
+}
+
+// maxSignURL bounds --url.
+const maxSignURL = 16 << 10
+
+// quoteArg quotes a command-line value for a message, escaped.
+func quoteArg(s string) string {
+	return strconv.Quote(webhook.Escape([]byte(s)))
 }
 
 // checkTimestamp checks --timestamp against the scheme.
@@ -348,6 +398,13 @@ func runSign(ctx context.Context, o *SignOptions) error {
 			Hint: "senders deliver a few MB at most: check what is on stdin"}
 	}
 	s := o.Scheme
+	if o.JSONBody {
+		return signJSON(o, payload)
+	}
+	if s.BodyHashParam != "" && looksJSON(payload) {
+		fmt.Fprintf(o.IO.ErrOut, "note: the payload looks like JSON: %s signs a JSON body differently (the URL with "+
+			"%s); give --json-body if it was sent as application/json\n", s.Header, s.BodyHashParam)
+	}
 	now := o.Now
 	if now == nil {
 		now = time.Now
@@ -437,6 +494,89 @@ func runSign(ctx context.Context, o *SignOptions) error {
 			fmt.Fprintf(o.IO.ErrOut, "note: the timestamp %s is %s from now: a handler that enforces the sender's "+
 				"%s tolerance refuses it (a replay)\n", ts, age.Round(time.Second).Abs(), s.Tolerance)
 		}
+	}
+	return nil
+}
+
+// senderName names the sender in messages.
+func senderName(o *SignOptions) string {
+	if o.Sender != "" {
+		return o.Sender
+	}
+	return "the sender"
+}
+
+// looksJSON reports whether b starts like a JSON object or array.
+func looksJSON(b []byte) bool {
+	t := bytes.TrimLeft(b, " \t\r\n")
+	return len(t) > 0 && (t[0] == '{' || t[0] == '[')
+}
+
+// signJSON signs or verifies payload as an application/json body of a
+// URL-signing scheme: the URL to request (with the body hash) and the
+// signature of that URL alone on two lines; with --verify, the signature
+// and the body hash checked apart, each failure named.
+func signJSON(o *SignOptions, payload []byte) error {
+	s := o.Scheme
+	param := s.BodyHashParam
+	if o.Verify == "" {
+		u, value, err := webhook.SignJSON(s, o.Secret, o.URL, payload)
+		var he *webhook.BodyHashError
+		if errors.As(err, &he) {
+			return &RuntimeError{
+				Err: fmt.Errorf("sign: --url's %s is %s, but the payload (%d bytes) hashes to %s", param,
+					webhook.Escape([]byte(he.InURL)), len(payload), he.OfBody),
+				Hint: "give the raw body as delivered (a trailing newline or JSON written out again changes the hash), " +
+					"or leave " + param + " out of --url and wacheck adds it",
+			}
+		}
+		if err != nil {
+			return usageErrorf("give --url once, with "+param+" at most once", "sign: %v", err)
+		}
+		if _, err := fmt.Fprintf(o.IO.Out, "%s\n%s\n", u, value); err != nil {
+			return &RuntimeError{Err: fmt.Errorf("sign: writing the signature: %w", err)}
+		}
+		how := "added"
+		if u == o.URL {
+			how = "checked"
+		}
+		fmt.Fprintf(o.IO.ErrOut, "line 1: the URL to request (%s %s); line 2: the %s value (the URL alone "+
+			"signed, no parameters)\n", param, how, s.Header)
+		return nil
+	}
+	c, err := webhook.VerifyJSON(s, o.Secret, o.URL, payload, o.Verify)
+	switch {
+	case errors.Is(err, webhook.ErrNoBodyHash):
+		return usageErrorf("give --url as "+senderName(o)+" requested it, "+param+" included (wacheck sign "+
+			"--json-body without --verify prints it)", "--verify --json-body: --url has no %s", param)
+	case errors.Is(err, webhook.ErrSignatureForm):
+		return usageErrorf(fmt.Sprintf("give the %s header's value as received, of the form %s", s.Header,
+			strings.Replace(s.Value, "{signature}", "<base64>", 1)), "--verify: not an %s signature", s.Algorithm)
+	case err != nil:
+		return usageErrorf("give --url as requested, with "+param+" once", "sign: %v", err)
+	}
+	var wrong []string
+	if !c.Signature {
+		value, _ := webhook.SignMessage(s, o.Secret, webhook.Message{URL: o.URL})
+		wrong = append(wrong, fmt.Sprintf("the signature does not match the URL (signed with this %s it is %s)",
+			s.Secret, value))
+	}
+	if !c.BodyHash() {
+		wrong = append(wrong, fmt.Sprintf("the payload (%d bytes) hashes to %s, not to the URL's %s %s",
+			len(payload), c.OfBody, param, webhook.Escape([]byte(c.InURL))))
+	}
+	if len(wrong) > 0 {
+		hint := "the payload must be the raw body as delivered: a trailing newline (echo adds one; use printf or the " +
+			"saved body) or JSON written out again (\\u00e4 turned into ä) changes its hash"
+		if c.BodyHash() {
+			hint = "--url must be the URL exactly as requested (scheme, host, port, path, every query parameter, " +
+				param + " included), and the " + s.Secret + " the one " + senderName(o) + " signs with"
+		}
+		return &RuntimeError{Err: fmt.Errorf("sign: %s", strings.Join(wrong, "; and ")), Hint: hint}
+	}
+	if _, err := fmt.Fprintf(o.IO.Out, "ok: the signature matches the URL, and %s matches the payload (%d bytes)\n",
+		param, len(payload)); err != nil {
+		return &RuntimeError{Err: fmt.Errorf("sign: writing the result: %w", err)}
 	}
 	return nil
 }

@@ -78,7 +78,9 @@ func newWebhookCmd(ios *IOStreams, getenv func(string) string, runF func(context
 verification request with the verify token and with a wrong one, and with
 --deliver the signed deliveries (a message and a status, a forged and an
 unsigned one, one with escaped non-ASCII text, one of about 3 MB, and
---deliveries more, some at once, timed to the first byte of the answer).
+--deliveries more, some at once, timed to the first byte of the answer; for
+twilio also application/json deliveries to the URL with bodySHA256, as Twilio
+sends JSON bodies for some products).
 
 URL is the callback URL, https://host[:port]/path. Secrets are read from files
 or the environment, never from the command line: the verify token from

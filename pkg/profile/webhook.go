@@ -185,6 +185,14 @@ type Signature struct {
 	// Tolerance is how old a signed timestamp may be before the sender's
 	// own libraries (or documents) refuse it; 0 when the scheme signs none.
 	Tolerance time.Duration
+	// BodyHashParam is the query parameter a URL-signing scheme adds for a
+	// JSON body (Twilio's bodySHA256): the lowercase hex SHA-256 of the raw
+	// body bytes, added to the URL requested, which is then signed alone
+	// (no parameters). "" when the scheme has no such variant.
+	BodyHashParam string
+	// BodyHashWhen says, for people, when the sender sends such JSON
+	// bodies instead of form-encoded ones.
+	BodyHashWhen string
 }
 
 // TimestampRFC3339 is Signature.TimestampFormat for RFC 3339 timestamps.
@@ -535,7 +543,9 @@ func discordWebhook() *Webhook {
 
 // twilioWebhook is Twilio's: no verification handshake, form-encoded
 // deliveries, X-Twilio-Signature, base64 HMAC-SHA1 over the full URL and
-// the POST parameters sorted by name.
+// the POST parameters sorted by name; for an application/json body, the
+// URL with bodySHA256 (the hex SHA-256 of the raw body) added, signed
+// alone (Twilio's error 57012; the SDKs' validateRequestWithBody).
 func twilioWebhook() *Webhook {
 	return &Webhook{
 		Verification: Verification{
@@ -548,6 +558,12 @@ func twilioWebhook() *Webhook {
 			Signed:    "{url}{params}",
 			Value:     "{signature}",
 			Secret:    "auth token",
+			// https://www.twilio.com/docs/api/errors/57012; twilio-node
+			// lib/webhooks/webhooks.ts (validateRequestWithBody).
+			BodyHashParam: "bodySHA256",
+			BodyHashWhen: "Twilio sends application/json bodies only for some products (a Studio flow's Make HTTP " +
+				"Request widget set to application/json is Twilio's own example); its messaging and voice webhooks " +
+				"and status callbacks are form-encoded",
 		},
 		Payloads:    PayloadTwilio,
 		ContentType: "application/x-www-form-urlencoded",

@@ -621,7 +621,8 @@ type Webhook struct {
 // WebhookRequest is one request of the exchange and its answer.
 type WebhookRequest struct {
 	// Role is verify, verify_wrong_token, verify_php_names, delivery,
-	// forged_signature, unsigned, non_ascii, large or latency.
+	// forged_signature, unsigned, non_ascii, large or latency; for Twilio
+	// also json_delivery, json_non_ascii and json_tampered_body.
 	Role   string `json:"role"`
 	Method string `json:"method"`
 	// Path is the path and query sent, the verify token REDACTED.

@@ -7,7 +7,9 @@
 // validationToken; Stripe, Shopify and Twilio: none), and with --deliver
 // the signed deliveries (a message, a status, a forged and an unsigned one,
 // one with escaped non-ASCII text, one of about 3 MB, and --deliveries more
-// to time). It records what it sent and what came back as evidence, and
+// to time; for Twilio also its JSON variant: application/json bodies to the
+// URL with bodySHA256, an ASCII one, a non-ASCII one and one whose body is
+// not the one hashed). It records what it sent and what came back as evidence, and
 // judges nothing: package checks does.
 //
 // All its network I/O goes through the probe's options (the pinned address,
@@ -59,6 +61,12 @@ const (
 	RoleNonASCII    Role = "non_ascii"          // signed, escaped non-ASCII text
 	RoleLarge       Role = "large"              // signed, about the sender's largest payload
 	RoleLatency     Role = "latency"            // the timed deliveries
+
+	// The JSON-bodied deliveries of a URL-signing scheme with a body hash
+	// (Twilio's bodySHA256): the URL carries the hash and is signed alone.
+	RoleJSONDelivery Role = "json_delivery"      // signed, ASCII text
+	RoleJSONNonASCII Role = "json_non_ascii"     // signed, escaped non-ASCII text
+	RoleJSONTampered Role = "json_tampered_body" // the URL signed, the body not the one it hashes
 )
 
 // ErrUntrusted is the error kind of a request not sent because the
@@ -464,6 +472,20 @@ func (r *run) deliver(ctx context.Context) {
 		},
 		func() *Request { return r.post(ctx, RoleNonASCII, msg(NonASCIIText), sigGood) },
 	}
+	if r.opts.Protocol.Signature.SignsURL() && r.opts.Protocol.Signature.BodyHashParam != "" {
+		// The JSON variant: the body's hash in the URL, the URL signed.
+		json := func(text string) delivery { return p.jsonDelivery(f, text) }
+		steps = append(steps,
+			func() *Request {
+				return r.post(ctx, RoleJSONDelivery, json("wacheck test JSON delivery, not a real message"), sigGood)
+			},
+			func() *Request { return r.post(ctx, RoleJSONNonASCII, json(NonASCIIText), sigGood) },
+			func() *Request {
+				d := json("wacheck test JSON delivery, not a real message")
+				d.sent = p.jsonDelivery(f, "wacheck tampered JSON delivery: not the body the URL's hash is of").body
+				return r.post(ctx, RoleJSONTampered, d, sigGood)
+			})
+	}
 	if r.opts.Protocol.MaxPayload > 0 {
 		// The sender documents its largest payload: send about that.
 		steps = append(steps, func() *Request {
@@ -534,18 +556,34 @@ func (r *run) fillPost(ctx context.Context, req *Request, d delivery, sig sigKin
 	if w.ClientState {
 		body = r.clientState(body, sig)
 	}
-	req.Method, req.Path, req.BodySize = http.MethodPost, r.base.RequestURI(), len(body)
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, r.base.String(), nil)
+	target, ctype := r.base, w.ContentType
+	if d.contentType != "" {
+		ctype = d.contentType
+	}
+	if d.bodyHash {
+		// The URL carries the hash of d.body and is signed alone.
+		u := *r.base
+		u.RawQuery = strings.TrimPrefix(withParam("?"+r.base.RawQuery, s.BodyHashParam, BodySHA256(body)), "?")
+		target = &u
+		if d.sent != nil {
+			body = d.sent
+		}
+	}
+	req.Method, req.Path, req.BodySize = http.MethodPost, target.RequestURI(), len(body)
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, target.String(), nil)
 	if err != nil {
 		req.Err = &probe.NetError{Kind: probe.ErrOther, Msg: r.scrub(err.Error())}
 		return
 	}
 	r.header(hreq, req, "User-Agent", userAgent)
-	r.header(hreq, req, "Content-Type", w.ContentType)
+	r.header(hreq, req, "Content-Type", ctype)
 	for _, h := range d.header {
 		r.header(hreq, req, h.Name, h.Value)
 	}
-	m := Message{Body: body, Timestamp: s.FormatTimestamp(r.opts.Probe.Now()), URL: r.base.String()}
+	m := Message{Body: body, Timestamp: s.FormatTimestamp(r.opts.Probe.Now()), URL: target.String()}
+	if d.bodyHash {
+		m.Body = nil // no parameters: the URL alone is signed
+	}
 	if s.TimestampHeader != "" {
 		r.header(hreq, req, s.TimestampHeader, m.Timestamp)
 	}
@@ -555,7 +593,10 @@ func (r *run) fillPost(ctx context.Context, req *Request, d delivery, sig sigKin
 	}
 	if s.Header != "" && (sig == sigGood || sig == sigForged) {
 		what, with := "HMAC of the body", "the "+s.Secret
-		if s.SignsURL() {
+		switch {
+		case d.bodyHash:
+			what = s.Algorithm + " of the URL (with " + s.BodyHashParam + ") alone"
+		case s.SignsURL():
 			what = s.Algorithm + " of the URL and the sorted parameters"
 		}
 		key, how := r.opts.Secret, what+" with "+with

@@ -21,6 +21,14 @@ import (
 type delivery struct {
 	body   []byte
 	header []Header
+	// contentType replaces the protocol's Content-Type when not "".
+	contentType string
+	// bodyHash sends the JSON variant of a URL-signing scheme: the URL
+	// with the body hash of body, signed alone (Signature.BodyHashParam).
+	bodyHash bool
+	// sent, when not nil, is sent instead of body, whose hash the URL
+	// carries: a tampered body.
+	sent []byte
 }
 
 // family reports whether the payload family f is one wacheck builds.

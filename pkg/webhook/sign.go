@@ -282,7 +282,10 @@ func decodeMAC(s profile.Signature, value string) ([]byte, error) {
 	var err error
 	switch s.Encoding {
 	case profile.Base64:
-		b, err = base64.StdEncoding.DecodeString(value)
+		// Strict: the padding bits must be zero, as the senders' SDKs
+		// compare the base64 text itself ("...xv4=" and "...xv5=" decode
+		// alike otherwise).
+		b, err = base64.StdEncoding.Strict().DecodeString(value)
 	default:
 		b, err = hex.DecodeString(value)
 	}
