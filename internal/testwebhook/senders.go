@@ -53,12 +53,11 @@ func (h *SenderHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	signed := body
 	if h.Fault == Reserialise {
-		var v any
-		if json.Unmarshal(body, &v) != nil {
+		var ok bool
+		if signed, ok = Reserialised(body); !ok {
 			http.Error(w, "bad json", http.StatusBadRequest)
 			return
 		}
-		signed, _ = json.Marshal(v)
 	}
 	if h.Fault != NoSignature && !h.signed(r, signed) {
 		http.Error(w, "invalid signature", http.StatusUnauthorized)

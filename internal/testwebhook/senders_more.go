@@ -49,12 +49,11 @@ func (h *SenderHandler) serveMore(w http.ResponseWriter, r *http.Request) {
 	}
 	signed := body
 	if h.Fault == Reserialise && h.Sender != "twilio" {
-		var v any
-		if json.Unmarshal(body, &v) != nil {
+		var ok bool
+		if signed, ok = Reserialised(body); !ok {
 			http.Error(w, "bad json", http.StatusBadRequest)
 			return
 		}
-		signed, _ = json.Marshal(v)
 	}
 	if h.Fault != NoSignature && h.Sender != "msgraph" && !h.signedMore(r, body, signed) {
 		status := http.StatusUnauthorized
