@@ -22,11 +22,7 @@ import (
 // is offered again without the item chosen until the server refuses it, and the items it
 // found come in the server's order.
 type finder struct {
-	order []uint16 // every item, likeliest last: a list offers them in this order
-	tier  func(uint16) int
-	// kind groups items that servers tend to accept or refuse together (for suites: the
-	// key exchange and authentication), to refine the tier's estimate.
-	kind  func(uint16) string
+	order []uint16     // every item, likeliest last: a list offers them in this order
 	state []itemState  // by position in order (kt.pos)
 	busy  []bool       // by position in order: in a window in flight
 	open  []openWindow // the windows in flight
@@ -35,8 +31,8 @@ type finder struct {
 	// the items settled, and kinds the same per tier and kind, to estimate how many of the
 	// unknown ones will be accepted.
 	tally  [3][2]int
-	kinds  [][2]int  // by kind index (kt)
-	kt     kindTable // the items' kinds and tiers, shared by the finders of a table
+	kinds  [][2]int  // by kind number (kt)
+	kt     kindTable // the items' positions, tiers and kinds, shared by the finders of a table
 	chains []*chain
 	// hint, when set, adjusts an item's estimate with evidence from elsewhere (the other
 	// versions); onSettle hears of every item settled.
@@ -83,23 +79,23 @@ type chain struct {
 }
 
 func newFinder(order []uint16, tier func(uint16) int, kind func(uint16) string) *finder {
-	return newFinderKinds(order, tier, newKindTable(order, tier, kind, map[string]int32{}))
+	return newFinderKinds(order, newKindTable(order, tier, kind, map[string]int32{}))
 }
 
 // newFinderKinds is newFinder with the items' kind table given: it is only read, so
 // finders may share it.
-func newFinderKinds(order []uint16, tier func(uint16) int, kt kindTable) *finder {
-	return &finder{order: order, tier: tier, state: make([]itemState, len(order)),
+func newFinderKinds(order []uint16, kt kindTable) *finder {
+	return &finder{order: order, state: make([]itemState, len(order)),
 		busy: make([]bool, len(order)), kinds: make([][2]int, kt.n), kt: kt}
 }
 
-// kindTable numbers the items' kind keys (an item's tier and kind: items that servers tend
-// to accept or refuse together), so that the tallies by kind are slices indexed by
-// number rather than maps keyed by strings: the estimates read them for every unknown
-// item at every free connection.
+// kindTable numbers the items' kind keys (an item's likelihood tier and its kind: items
+// that servers tend to accept or refuse together, for suites the key exchange and
+// authentication), so that the tallies by kind are slices indexed by number rather than
+// maps keyed by strings: the estimates read them for every unknown item at every free
+// connection.
 type kindTable struct {
 	pos   map[uint16]int32 // each item's position in order
-	idx   map[uint16]int32 // each item's kind number
 	at    []int32          // the kind number of the item at each position of order
 	tiers []int8           // the tier of the item at each position of order
 	n     int              // kind numbers are below n
@@ -108,8 +104,7 @@ type kindTable struct {
 // newKindTable numbers the kind keys of order's items, with the numbers of intern (which
 // it extends), so that tables built with one intern share their numbers.
 func newKindTable(order []uint16, tier func(uint16) int, kind func(uint16) string, intern map[string]int32) kindTable {
-	kt := kindTable{pos: make(map[uint16]int32, len(order)), idx: make(map[uint16]int32, len(order)),
-		at:    make([]int32, len(order)),
+	kt := kindTable{pos: make(map[uint16]int32, len(order)), at: make([]int32, len(order)),
 		tiers: make([]int8, len(order))}
 	for i, id := range order {
 		key := string(rune('0' + tier(id)))
@@ -121,14 +116,14 @@ func newKindTable(order []uint16, tier func(uint16) int, kind func(uint16) strin
 			n = int32(len(intern))
 			intern[key] = n
 		}
-		kt.pos[id], kt.idx[id], kt.at[i], kt.tiers[i] = int32(i), n, n, int8(tier(id))
+		kt.pos[id], kt.at[i], kt.tiers[i] = int32(i), n, int8(tier(id))
 	}
 	kt.n = len(intern)
 	return kt
 }
 
-// kindOf is id's kind number.
-func (f *finder) kindOf(id uint16) int32 { return f.kt.idx[id] }
+// kindOf is id's kind number (id is one of the finder's items).
+func (f *finder) kindOf(id uint16) int32 { return f.kt.at[f.kt.pos[id]] }
 
 func (f *finder) settle(id uint16, st itemState) {
 	i, ok := f.kt.pos[id]
@@ -137,7 +132,7 @@ func (f *finder) settle(id uint16, st itemState) {
 	}
 	f.state[i] = st
 	f.settles++
-	t, k := f.tier(id), &f.kinds[f.kindOf(id)]
+	t, k := f.kt.tiers[i], &f.kinds[f.kt.at[i]]
 	if st == itemAccepted {
 		f.found = append(f.found, id)
 		f.tally[t][0]++

@@ -321,19 +321,17 @@ func (s *scanner) run(ctx context.Context, planners []planner, beside <-chan Han
 		}
 		select {
 		case r := <-results:
-			inflight--
-			r.p.owner.done(r.p, r.o)
 			// The answers of hellos sent together come together: take every one
 			// there is before choosing the next hellos, which then know more, and
 			// are chosen from estimates computed once (finder.estimates) rather
 			// than again after each answer.
-			for more := true; more; {
+			for ok := true; ok; {
+				inflight--
+				r.p.owner.done(r.p, r.o)
 				select {
-				case r := <-results:
-					inflight--
-					r.p.owner.done(r.p, r.o)
+				case r, ok = <-results:
 				default:
-					more = false
+					ok = false
 				}
 			}
 		case h, ok := <-beside:

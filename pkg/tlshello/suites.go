@@ -146,7 +146,7 @@ func (sp *suitePlanner) beside(id uint16) {
 
 func newSuitePlanner(s *scanner, v uint16) *suitePlanner {
 	t := versionTables()[v]
-	sp := &suitePlanner{s: s, v: v, f: newFinderKinds(t.order, suiteTier, t.kinds), det: t.det}
+	sp := &suitePlanner{s: s, v: v, f: newFinderKinds(t.order, t.kinds), det: t.det}
 	sp.f.onSettle = sp.record
 	sp.f.hint = sp.hint
 	sp.f.hintGen = sp.hintGen
