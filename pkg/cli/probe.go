@@ -135,9 +135,6 @@ worst target's.`,
 				}
 				return b.run(cmd.Context())
 			}
-			if opts.Enumerate && runF == nil {
-				probe.Prepare() // beside reading the flags' files
-			}
 			f.rootsBeside = runF == nil
 			if err := opts.complete(args[0], f); err != nil {
 				return err

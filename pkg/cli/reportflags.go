@@ -88,21 +88,15 @@ type reportOutput struct {
 // prepare has the formats asked for build, beside the caller's work, what
 // they need before they have a report (render.Format.Prepare).
 func (ro reportOutput) prepare() {
-	seen := map[string]bool{}
-	for _, name := range append([]string{ro.Format}, outputFormats(ro.Outputs)...) {
-		if f, ok := render.Lookup(name); ok && !seen[f.Name] {
-			seen[f.Name] = true
-			f.Prepare()
+	names := []string{ro.Format}
+	for _, o := range ro.Outputs {
+		names = append(names, o.Format)
+	}
+	for _, name := range names {
+		if f, ok := render.Lookup(name); ok {
+			f.Prepare() // twice for a format asked twice: the second finds it done
 		}
 	}
-}
-
-func outputFormats(outs []OutputFile) []string {
-	names := make([]string, len(outs))
-	for i, o := range outs {
-		names[i] = o.Format
-	}
-	return names
 }
 
 // write renders rep to stdout in the format asked for, fitted to the

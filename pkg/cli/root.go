@@ -69,9 +69,8 @@ func Main(args []string, ios *IOStreams) int {
 	if len(args) > 0 && args[0] == "probe" {
 		// The enumeration's tables (1-3 ms) build on the other CPU while
 		// the command line is parsed and the files read, so that they are
-		// ready when the probe's first hellos are planned; the probe
-		// command asks again once its flags say it enumerates (a no-op
-		// by then), so that a probe started otherwise gets them too.
+		// ready when the probe's first hellos are planned (probe.Run
+		// asks again, a no-op by then, for probes started otherwise).
 		probe.Prepare()
 	}
 	ctx, stop := interruptible(context.Background())

@@ -122,14 +122,12 @@ const scanConnTimeout = 5 * time.Second
 var DefaultALPN = []string{"h2", "http/1.1"}
 
 // Prepare starts building, in a goroutine, what the enumeration starts
-// from (tlshello.Prepare), once per process. A program that knows early it
-// will probe with the enumeration (a command line just parsed) calls it
-// then, so that this work runs beside its own; Run calls it otherwise.
+// from (tlshello.Prepare). A program that knows early it will probe with
+// the enumeration (a command line just parsed) calls it then, so that this
+// work runs beside its own; Run calls it otherwise.
 func Prepare() {
-	prepareOnce()
+	tlshello.Prepare()
 }
-
-var prepareOnce = sync.OnceFunc(tlshello.Prepare)
 
 // Run probes opts.Target and returns what it observed. It returns an error
 // only when the options are unusable; network failures are evidence.

@@ -199,12 +199,10 @@ func versionSlot(v uint16) int { return int(v - VersionSSL30) }
 
 // Prepare starts building, in a goroutine, the tables every Scan starts
 // from (a few milliseconds in a new process, on the scan's way to its first
-// hellos). A program that calls it as early as it knows it will scan, while
-// it does other work, gets its first hellos out sooner; Scan builds what is
-// not ready yet itself, so calling it is never needed.
-func Prepare() {
-	go versionTables()
-}
+// hellos), once per process. A program that calls it as early as it knows it
+// will scan, while it does other work, gets its first hellos out sooner;
+// Scan builds what is not ready yet itself, so calling it is never needed.
+var Prepare = sync.OnceFunc(func() { go versionTables() })
 
 // record notes a suite settled in this version, for the others' hints.
 func (sp *suitePlanner) record(id uint16, st itemState) {
