@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mattn/go-isatty"
@@ -185,8 +187,7 @@ func (b *batchRun) run(ctx context.Context) error {
 	if keep {
 		reps = make([]*report.Report, n)
 	}
-	got := make([]bool, n)
-	fails := make([]bool, n)
+	var anyReport, anyFails atomic.Bool
 	shared := probe.NewBudget(o.Concurrency)
 	bar := b.progress()
 	sem := make(chan struct{}, b.parallel)
@@ -229,7 +230,10 @@ func (b *batchRun) run(ctx context.Context) error {
 				return
 			}
 			b.fill(t, rep)
-			got[i], fails[i] = true, failsAt(rep, o.FailOn)
+			anyReport.Store(true)
+			if failsAt(rep, o.FailOn) {
+				anyFails.Store(true)
+			}
 			if keep {
 				reps[i] = rep
 			}
@@ -240,20 +244,10 @@ func (b *batchRun) run(ctx context.Context) error {
 		_ = bar.Finish()
 	}
 	what := fmt.Sprintf("probe of %d targets", n)
-	var done []*report.Report
-	some := false
-	for i := range b.targets {
-		if !got[i] {
-			continue
-		}
-		some = true
-		if keep {
-			done = append(done, reps[i])
-		}
-	}
-	if !some {
+	if !anyReport.Load() {
 		return &InterruptedError{What: what, Cause: context.Cause(ctx), NoReport: true}
 	}
+	done := slices.DeleteFunc(reps, func(r *report.Report) bool { return r == nil }) // none kept: nil
 	if st != nil {
 		if err := st.Err(); err != nil {
 			return &RuntimeError{Err: fmt.Errorf("writing the report: %w", err)}
@@ -270,10 +264,8 @@ func (b *batchRun) run(ctx context.Context) error {
 	if err := interrupted(ctx, what); err != nil {
 		return err
 	}
-	for _, f := range fails {
-		if f {
-			return ErrFindings
-		}
+	if anyFails.Load() {
+		return ErrFindings
 	}
 	return nil
 }
