@@ -100,24 +100,37 @@ func withParam(rawURL, param, value string) string {
 // carries the right one already. A URL carrying another hash gives a
 // *BodyHashError naming both; one carrying it twice an error.
 func URLWithBodyHash(s profile.Signature, rawURL string, body []byte) (string, error) {
-	if s.BodyHashParam == "" {
-		return "", fmt.Errorf("signature scheme %q has no JSON-body variant", s.Signed)
-	}
-	have, err := bodyHashIn(rawURL, s.BodyHashParam)
+	have, found, err := urlBodyHash(s, rawURL)
 	if err != nil {
 		return "", err
 	}
 	sum := BodySHA256(body)
-	switch len(have) {
-	case 0:
+	switch {
+	case !found:
 		return withParam(rawURL, s.BodyHashParam, sum), nil
-	case 1:
-		if subtle.ConstantTimeCompare([]byte(have[0]), []byte(sum)) != 1 {
-			return "", &BodyHashError{Param: s.BodyHashParam, InURL: have[0], OfBody: sum}
-		}
-		return rawURL, nil
+	case subtle.ConstantTimeCompare([]byte(have), []byte(sum)) != 1:
+		return "", &BodyHashError{Param: s.BodyHashParam, InURL: have, OfBody: sum}
 	}
-	return "", fmt.Errorf("the URL has %s %d times", s.BodyHashParam, len(have))
+	return rawURL, nil
+}
+
+// urlBodyHash is the body hash rawURL carries for scheme s, found false
+// when it carries none; an error for a scheme without a JSON-body variant,
+// a URL too long to read or one carrying the hash more than once.
+func urlBodyHash(s profile.Signature, rawURL string) (have string, found bool, err error) {
+	if s.BodyHashParam == "" {
+		return "", false, fmt.Errorf("signature scheme %q has no JSON-body variant", s.Signed)
+	}
+	all, err := bodyHashIn(rawURL, s.BodyHashParam)
+	switch {
+	case err != nil:
+		return "", false, err
+	case len(all) > 1:
+		return "", false, fmt.Errorf("the URL has %s %d times", s.BodyHashParam, len(all))
+	case len(all) == 0:
+		return "", false, nil
+	}
+	return all[0], true, nil
 }
 
 // SignJSON returns the URL to request for the JSON body body (rawURL with
@@ -155,23 +168,18 @@ func (c JSONCheck) OK() bool { return c.Signature && c.BodyHash() }
 // body, the raw bytes received. A URL without the body hash gives
 // ErrNoBodyHash; a value not of the scheme's form ErrSignatureForm.
 func VerifyJSON(s profile.Signature, key []byte, rawURL string, body []byte, value string) (JSONCheck, error) {
-	if s.BodyHashParam == "" {
-		return JSONCheck{}, fmt.Errorf("signature scheme %q has no JSON-body variant", s.Signed)
-	}
-	have, err := bodyHashIn(rawURL, s.BodyHashParam)
+	have, found, err := urlBodyHash(s, rawURL)
 	switch {
 	case err != nil:
 		return JSONCheck{}, err
-	case len(have) == 0:
+	case !found:
 		return JSONCheck{}, ErrNoBodyHash
-	case len(have) > 1:
-		return JSONCheck{}, fmt.Errorf("the URL has %s %d times", s.BodyHashParam, len(have))
 	}
 	ok, err := VerifyMessage(s, key, Message{URL: rawURL}, value)
 	if err != nil {
 		return JSONCheck{}, err
 	}
-	return JSONCheck{Signature: ok, InURL: have[0], OfBody: BodySHA256(body)}, nil
+	return JSONCheck{Signature: ok, InURL: have, OfBody: BodySHA256(body)}, nil
 }
 
 // jsonDelivery is a JSON-bodied delivery of family f for a scheme with a
@@ -179,10 +187,12 @@ func VerifyJSON(s profile.Signature, key []byte, rawURL string, body []byte, val
 // body actually sent instead (a tampered one).
 func (p *payloads) jsonDelivery(f, text string) delivery {
 	id := p.id()
-	v := map[string]any{"AccountSid": twilioAccount, "ApiVersion": "2010-04-01", "Body": text,
-		"From": "+" + testWaID, "MessageSid": "SMWACHECKTEST" + strconv.Itoa(p.n), "To": "+" + testDisplayPhone,
-		"wacheck": "test delivery " + id + ", not a real one"}
-	if f != profile.PayloadTwilio {
+	var v map[string]any
+	if f == profile.PayloadTwilio {
+		v = map[string]any{"AccountSid": twilioAccount, "ApiVersion": "2010-04-01", "Body": text,
+			"From": "+" + testWaID, "MessageSid": "SMWACHECKTEST" + strconv.Itoa(p.n), "To": "+" + testDisplayPhone,
+			"wacheck": "test delivery " + id + ", not a real one"}
+	} else {
 		v = map[string]any{"id": "WACHECK_TEST_" + id, "text": text}
 	}
 	return delivery{body: Encode(v), contentType: "application/json", bodyHash: true}
