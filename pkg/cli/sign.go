@@ -265,14 +265,12 @@ func checkSignURL(o *SignOptions, p *profile.Profile) error {
 		return usageErrorf("give the URL the sender requests, not a file's content",
 			"--url is longer than %d bytes", maxSignURL)
 	}
-	if u, err := url.Parse(o.URL); err != nil || u.Scheme == "" || u.Host == "" {
+	u, err := url.Parse(o.URL)
+	if err != nil || u.Scheme == "" || u.Host == "" {
 		return usageErrorf("give the full URL, scheme and host included: --url 'https://example.com/sms'",
 			"--url %s is not a full URL", quoteArg(o.URL))
 	}
-	has := false
-	if u, _ := url.Parse(o.URL); s.BodyHashParam != "" {
-		has = u.Query().Has(s.BodyHashParam)
-	}
+	has := s.BodyHashParam != "" && u.Query().Has(s.BodyHashParam)
 	switch {
 	case o.JSONBody && o.Verify != "" && !has:
 		return usageErrorf("give --url as "+p.Short+" requested it, "+s.BodyHashParam+" included (wacheck sign "+
@@ -462,15 +460,7 @@ func runSign(ctx context.Context, o *SignOptions) error {
 	}
 	ok, err := webhook.VerifyMessage(s, o.Secret, m, o.Verify)
 	if errors.Is(err, webhook.ErrSignatureForm) {
-		key := o.Secret
-		if o.VerifyOnly {
-			key = ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)) // for the signature's form alone
-		}
-		example, _ := webhook.SignMessage(s, key, webhook.Message{Timestamp: "<unix time>", MessageID: "x",
-			URL: "https://x", Body: []byte{}})
-		return usageErrorf(fmt.Sprintf("give the %s header's value as received, of the form %s",
-			s.Header, formOf(s, example)),
-			"--verify: not an %s signature", s.Algorithm) // every algorithm: HMAC-…, Ed25519
+		return notASignature(o)
 	}
 	if err != nil {
 		return &RuntimeError{Err: fmt.Errorf("sign: %w", err)}
@@ -496,6 +486,21 @@ func runSign(ctx context.Context, o *SignOptions) error {
 		}
 	}
 	return nil
+}
+
+// notASignature is the usage error of a --verify value that is not of the
+// scheme's form, with an example of the form.
+func notASignature(o *SignOptions) error {
+	s := o.Scheme
+	key := o.Secret
+	if o.VerifyOnly {
+		key = ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)) // for the signature's form alone
+	}
+	example, _ := webhook.SignMessage(s, key, webhook.Message{Timestamp: "<unix time>", MessageID: "x",
+		URL: "https://x", Body: []byte{}})
+	return usageErrorf(fmt.Sprintf("give the %s header's value as received, of the form %s",
+		s.Header, formOf(s, example)),
+		"--verify: not an %s signature", s.Algorithm) // every algorithm: HMAC-…, Ed25519
 }
 
 // senderName names the sender in messages.
@@ -546,13 +551,9 @@ func signJSON(o *SignOptions, payload []byte) error {
 	}
 	c, err := webhook.VerifyJSON(s, o.Secret, o.URL, payload, o.Verify)
 	switch {
-	case errors.Is(err, webhook.ErrNoBodyHash):
-		return usageErrorf("give --url as "+senderName(o)+" requested it, "+param+" included (wacheck sign "+
-			"--json-body without --verify prints it)", "--verify --json-body: --url has no %s", param)
 	case errors.Is(err, webhook.ErrSignatureForm):
-		return usageErrorf(fmt.Sprintf("give the %s header's value as received, of the form %s", s.Header,
-			strings.Replace(s.Value, "{signature}", "<base64>", 1)), "--verify: not an %s signature", s.Algorithm)
-	case err != nil:
+		return notASignature(o)
+	case err != nil: // ErrNoBodyHash included, which checkSignURL refuses first
 		return usageErrorf("give --url as requested, with "+param+" once", "sign: %v", err)
 	}
 	var wrong []string
