@@ -45,6 +45,13 @@ func newFamily(name, help, typ string, labels ...string) *family {
 	return &family{name: name, help: help, typ: typ, labels: labels}
 }
 
+// single is a family of one series without labels, of value v.
+func single(name, help, typ string, v float64) *family {
+	f := newFamily(name, help, typ)
+	f.set(v)
+	return f
+}
+
 // set sets the series of the label values to v, replacing an earlier one
 // (as a client_golang vector does). Values that are not one per label are
 // dropped: that is a bug of ours, which the tests catch.

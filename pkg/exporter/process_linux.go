@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"sync"
 	"syscall"
+
+	"github.com/wacheck/wacheck/internal/readfile"
 )
 
 // Bounds of what is read from /proc.
@@ -15,7 +17,7 @@ const (
 	// maxProcStat bounds /proc/self/stat (a few hundred bytes).
 	maxProcStat = 4 << 10
 	// maxSysStat bounds /proc/stat, whose btime line follows a line per
-	// CPU and one with a count per interrupt.
+	// CPU and one with a count per interrupt (larger: no start time).
 	maxSysStat = 1 << 20
 	// maxFDCount is where counting /proc/self/fd stops.
 	maxFDCount = 1 << 20
@@ -29,11 +31,7 @@ const (
 // read is left out.
 func processFamilies() []*family {
 	var fams []*family
-	g := func(name, help, typ string, v float64) {
-		f := newFamily(name, help, typ)
-		f.set(v)
-		fams = append(fams, f)
-	}
+	g := func(name, help, typ string, v float64) { fams = append(fams, single(name, help, typ, v)) }
 	if st, err := readProcStat(); err == nil {
 		g("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", typeCounter,
 			float64(st.utime+st.stime)/userHZ)
@@ -62,21 +60,11 @@ type procStat struct {
 
 var errProcFormat = errors.New("unexpected /proc format")
 
-// readFile reads at most limit bytes of a /proc file.
-func readFile(name string, limit int64) ([]byte, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, limit))
-}
-
 // readProcStat parses /proc/self/stat (proc(5)). The command name, field
 // 2, is in parentheses and may hold spaces and parentheses: the fields
 // after it start after the last ')'.
 func readProcStat() (procStat, error) {
-	b, err := readFile("/proc/self/stat", maxProcStat)
+	b, err := readfile.Regular("/proc/self/stat", maxProcStat)
 	if err != nil {
 		return procStat{}, err
 	}
@@ -111,7 +99,7 @@ var startTime = sync.OnceValues(func() (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	b, err := readFile("/proc/stat", maxSysStat)
+	b, err := readfile.Regular("/proc/stat", maxSysStat)
 	if err != nil {
 		return 0, err
 	}
