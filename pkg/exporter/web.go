@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -221,13 +222,7 @@ func (w *WebConfig) setHeaders(n *yaml.Node) *webError {
 		k, v := n.Content[i], n.Content[i+1]
 		allowed, ok := webHeaders[k.Value]
 		if !ok {
-			names := slices.Sorted(func(yield func(string) bool) {
-				for h := range webHeaders {
-					if !yield(h) {
-						return
-					}
-				}
-			})
+			names := slices.Sorted(maps.Keys(webHeaders))
 			return &webError{line: k.Line, msg: fmt.Sprintf("unknown header %q (use %s)", truncate(k.Value, 64), strings.Join(names, ", "))}
 		}
 		val, err := str(v, "headers."+k.Value)

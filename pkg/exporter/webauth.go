@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/binary"
+	"maps"
 	"net/http"
 	"slices"
 	"sync"
@@ -54,13 +55,7 @@ func newBasicAuth(users map[string]string) *basicAuth {
 		good: map[[32]byte]struct{}{}}
 	// The dummy is the costliest of the users' hashes.
 	maxCost := -1
-	for _, name := range slices.Sorted(func(yield func(string) bool) {
-		for u := range users {
-			if !yield(u) {
-				return
-			}
-		}
-	}) {
+	for _, name := range slices.Sorted(maps.Keys(users)) {
 		h := []byte(users[name])
 		a.users = append(a.users, authUser{sum: sha256.Sum256([]byte(name)), hash: h})
 		if c, err := bcrypt.Cost(h); err == nil && c > maxCost {
