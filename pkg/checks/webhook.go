@@ -619,19 +619,39 @@ func webhookRawBody(cx *Context, s *State) verdict {
 		what = "A correctly signed delivery whose text has non-ASCII characters, sent escaped (" +
 			string(webhook.EscapeNonASCII([]byte("äöå"))) + "),"
 	}
+	return nonASCIIVerdict(p, r, what, rawBodyFix(sig), nonASCIIWords{ascii: "the ASCII deliveries",
+		passes: "hashes the raw body", computes: "the signature", sent: "signed", unit: "message",
+		logs: "compute the signature over the raw body bytes"})
+}
+
+// nonASCIIWords name, in nonASCIIVerdict, the deliveries and what the
+// handler does with a body.
+type nonASCIIWords struct {
+	ascii    string // the deliveries without non-ASCII text, accepted
+	passes   string // what a handler that accepts r does right
+	computes string // what a handler refusing r computes over a re-serialised body
+	sent     string // what the sender did to the bytes: "signed", "sent"
+	unit     string // what every one with an accent is refused: "message"
+	logs     string // the fix of a handler failing otherwise
+}
+
+// nonASCIIVerdict judges r, the delivery of escaped non-ASCII text (what
+// describes it), the ASCII ones having got 2xx: accepted, or refused as
+// re-serialising handlers refuse it (fix), or failing otherwise.
+func nonASCIIVerdict(p *profile.Profile, r *webhook.Request, what, fix string, n nonASCIIWords) verdict {
 	switch {
 	case r.Err != nil:
-		return fail(rawBodyFix(sig), "%s failed (%s), while the ASCII deliveries got 2xx", what, errWords(r.Err))
+		return fail(fix, "%s failed (%s), while %s got 2xx", what, errWords(r.Err), n.ascii)
 	case r.Status >= 200 && r.Status < 300:
-		return pass("%s got %d: the handler hashes the raw body", what, r.Status)
+		return pass("%s got %d: the handler %s", what, r.Status, n.passes)
 	case r.Status == http.StatusUnauthorized || r.Status == http.StatusForbidden:
-		return fail(rawBodyFix(sig),
-			"%s got %s, while the ASCII deliveries got 2xx: the handler computes the signature over a re-serialised "+
-				"body (parsed and written out again, which turns \\u00e4 into ä), not over the bytes %s signed. Every "+
-				"message with an accent, an umlaut or an emoji is refused. %s", what, answerWords(r), p.Short, retryWords(p))
+		return fail(fix,
+			"%s got %s, while %s got 2xx: the handler computes %s over a re-serialised body (parsed and written out "+
+				"again, which turns \\u00e4 into ä), not over the bytes %s %s. Every %s with an accent, an umlaut or an "+
+				"emoji is refused. %s", what, answerWords(r), n.ascii, n.computes, p.Short, n.sent, n.unit, retryWords(p))
 	}
-	return fail("Check the handler's logs: it fails on non-ASCII text; compute the signature over the raw body bytes "+
-		"and decode the JSON as UTF-8", "%s got %s, while the ASCII deliveries got 2xx", what, answerWords(r))
+	return fail("Check the handler's logs: it fails on non-ASCII text; "+n.logs+" and decode the JSON as UTF-8",
+		"%s got %s, while %s got 2xx", what, answerWords(r), n.ascii)
 }
 
 // rawBodyHash judges the JSON deliveries of a URL-signing scheme with a
@@ -675,20 +695,10 @@ func rawBodyHash(cx *Context, w *subject.Webhook) verdict {
 	}
 	what := fmt.Sprintf("A correctly signed JSON delivery (the URL with %s, signed alone) whose text has non-ASCII "+
 		"characters, sent escaped (%s),", sig.BodyHashParam, webhook.EscapeNonASCII([]byte("äöå")))
-	switch {
-	case r.Err != nil:
-		return fail(bodyHashFix(sig), "%s failed (%s), while the ASCII JSON delivery got 2xx", what, errWords(r.Err))
-	case r.Status >= 200 && r.Status < 300:
-		return pass("%s got %d: the handler checks %s against the raw body", what, r.Status, sig.BodyHashParam)
-	case r.Status == http.StatusUnauthorized || r.Status == http.StatusForbidden:
-		return fail(bodyHashFix(sig),
-			"%s got %s, while the ASCII JSON delivery got 2xx: the handler computes the SHA-256 it compares with %s "+
-				"over a re-serialised body (parsed and written out again, which turns \\u00e4 into ä), not over the "+
-				"bytes %s sent. Every JSON request with an accent, an umlaut or an emoji is refused. %s",
-			what, answerWords(r), sig.BodyHashParam, p.Short, retryWords(p))
-	}
-	return fail("Check the handler's logs: it fails on non-ASCII text; hash the raw body bytes and decode the JSON as "+
-		"UTF-8", "%s got %s, while the ASCII JSON delivery got 2xx", what, answerWords(r))
+	return nonASCIIVerdict(p, r, what, bodyHashFix(sig), nonASCIIWords{ascii: "the ASCII JSON delivery",
+		passes:   "checks " + sig.BodyHashParam + " against the raw body",
+		computes: "the SHA-256 it compares with " + sig.BodyHashParam, sent: "sent", unit: "JSON request",
+		logs: "hash the raw body bytes"})
 }
 
 // bodyHashFix is what a handler of a URL-signing scheme with a body hash
