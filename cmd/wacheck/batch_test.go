@@ -26,8 +26,9 @@ import (
 	"github.com/wacheck/wacheck/internal/testpki"
 )
 
-// runPlain runs the binary without runBinary's single-report JSON checks
-// (a batch document is not a report), still refusing a stack trace.
+// runPlain runs the binary (after shell, when set, in sh) and refuses a
+// stack trace on stderr; runBinary adds its single-report JSON checks,
+// which a batch document (not a report) does not pass.
 func runPlain(t *testing.T, shell string, args ...string) result {
 	t.Helper()
 	var cmd *exec.Cmd

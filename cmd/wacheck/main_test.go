@@ -8,7 +8,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
-	"errors"
 	"math/big"
 	"net"
 	"os"
@@ -129,32 +128,19 @@ func (r jsonReport) detail(id string) string {
 	return ""
 }
 
+// runBinary runs the binary (runPlain), and checks a JSON report on stdout
+// against the schema.
 func runBinary(t *testing.T, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.Env = append(os.Environ(), "NO_COLOR=")
-	err := cmd.Run()
-	res := result{stdout: stdout.String(), stderr: stderr.String()}
-	var exit *exec.ExitError
-	switch {
-	case errors.As(err, &exit):
-		res.code = exit.ExitCode()
-	case err != nil:
-		t.Fatalf("running wacheck: %v", err)
-	}
-	if strings.Contains(res.stderr, "goroutine ") || strings.Contains(res.stderr, "panic:") {
-		t.Fatalf("stack trace on stderr:\n%s", res.stderr)
-	}
+	res := runPlain(t, "", args...)
 	for _, a := range args {
 		if a == "json" && res.stdout != "" {
-			if err := json.Unmarshal(stdout.Bytes(), &res.json); err != nil {
+			if err := json.Unmarshal([]byte(res.stdout), &res.json); err != nil {
 				t.Fatalf("output is not JSON: %v\n%s", err, res.stdout)
 			}
 			res.json.flatten()
 			if args[0] == "probe" || args[0] == "cert" {
-				validateReport(t, stdout.Bytes())
+				validateReport(t, []byte(res.stdout))
 			}
 		}
 	}
