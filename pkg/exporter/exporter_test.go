@@ -528,18 +528,26 @@ func (c *counting) wrap(s *Server) {
 	}
 }
 
-func TestMinIntervalCaches(t *testing.T) {
+// cachingExporter is an exporter with a minimum interval of a minute, its
+// probes counted and its clock moved by advance only, and good, a loopback
+// server with a complete chain it trusts (meta, without enumeration).
+func cachingExporter(t *testing.T) (s *Server, base, good string, cnt *counting, advance func(time.Duration)) {
 	c := testpki.NewChain(t, time.Now())
-	good := testpki.StartTLS(t, &tls.Config{Certificates: []tls.Certificate{c.TLSCertificate(c.Intermediate.DER)}})
+	good = testpki.StartTLS(t, &tls.Config{Certificates: []tls.Certificate{c.TLSCertificate(c.Intermediate.DER)}})
 	mods := BuiltinModules()
 	mods["meta"].Enumerate = false
-	s, base := exporterFor(t, Config{Modules: mods, MinInterval: time.Minute}, trust.New("test", c.Root.Cert))
-	var cnt counting
+	s, base = exporterFor(t, Config{Modules: mods, MinInterval: time.Minute}, trust.New("test", c.Root.Cert))
+	cnt = &counting{}
 	cnt.wrap(s)
 	var mu sync.Mutex
 	clock := time.Now()
 	s.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
-	advance := func(d time.Duration) { mu.Lock(); clock = clock.Add(d); mu.Unlock() }
+	advance = func(d time.Duration) { mu.Lock(); clock = clock.Add(d); mu.Unlock() }
+	return s, base, good, cnt, advance
+}
+
+func TestMinIntervalCaches(t *testing.T) {
+	s, base, good, cnt, advance := cachingExporter(t)
 
 	first := get(t, nil, probeURL(base, good, "meta"), nil)
 	if first.header.Get(CachedHeader) != "" || first.value(t, "wacheck_probe_cached", nil) != 0 {
@@ -940,22 +948,13 @@ func TestErrorReasons(t *testing.T) {
 // TestCacheBound: the cache holds at most maxCached results; when full, the
 // expired ones go, and a probe that finds no room is not cached.
 func TestCacheBound(t *testing.T) {
-	c := testpki.NewChain(t, time.Now())
-	good := testpki.StartTLS(t, &tls.Config{Certificates: []tls.Certificate{c.TLSCertificate(c.Intermediate.DER)}})
-	mods := BuiltinModules()
-	mods["meta"].Enumerate = false
-	s, base := exporterFor(t, Config{Modules: mods, MinInterval: time.Minute}, trust.New("test", c.Root.Cert))
-	var cnt counting
-	cnt.wrap(s)
-	var mu sync.Mutex
-	clock := time.Now()
-	s.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	s, base, good, cnt, advance := cachingExporter(t)
 	// Fill the cache with fresh results of other targets.
 	done := make(chan struct{})
 	close(done)
 	s.mu.Lock()
 	for i := range maxCached {
-		s.cache[fmt.Sprint("other", i)] = &entry{done: done, out: &outcome{at: clock}}
+		s.cache[fmt.Sprint("other", i)] = &entry{done: done, out: &outcome{at: s.now()}}
 	}
 	s.mu.Unlock()
 	for range 2 {
@@ -967,9 +966,7 @@ func TestCacheBound(t *testing.T) {
 		t.Errorf("%d probes, want 2: no room to cache the first", n)
 	}
 	// Once the others have expired, they make room.
-	mu.Lock()
-	clock = clock.Add(2 * time.Minute)
-	mu.Unlock()
+	advance(2 * time.Minute)
 	get(t, nil, probeURL(base, good, "meta"), nil)
 	if g := get(t, nil, probeURL(base, good, "meta"), nil); g.value(t, "wacheck_probe_cached", nil) != 1 {
 		t.Error("not cached after the expired results were swept")
