@@ -59,23 +59,9 @@ func runPlain(t *testing.T, shell string, args ...string) result {
 // report.v2.json by its $id.
 func batchSchema(t *testing.T) *jsonschema.Schema {
 	t.Helper()
-	c := jsonschema.NewCompiler()
-	c.AssertFormat()
-	f, err := os.Open("../../docs/schema/report.v2.json")
+	sch, err := reportcheck.BatchSchema("../../docs/schema", true)
 	if err != nil {
 		t.Fatal(err)
-	}
-	defer f.Close()
-	doc, err := jsonschema.UnmarshalJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.AddResource("https://raw.githubusercontent.com/wacheck/wacheck/main/docs/schema/report.v2.json", doc); err != nil {
-		t.Fatal(err)
-	}
-	sch, err := c.Compile("../../docs/schema/batch.v2.json")
-	if err != nil {
-		t.Fatalf("compile batch.v2.json: %v", err)
 	}
 	return sch
 }

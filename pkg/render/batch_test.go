@@ -4,12 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/wacheck/wacheck/internal/reportcheck"
 	"github.com/wacheck/wacheck/pkg/report"
@@ -79,20 +77,7 @@ func TestBatchFormats(t *testing.T) {
 		t.Errorf("raw controls in the summary:\n%q", text)
 	}
 
-	c := jsonschema.NewCompiler()
-	f, err := os.Open(schemaPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	doc, err := jsonschema.UnmarshalJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.AddResource("https://raw.githubusercontent.com/wacheck/wacheck/main/docs/schema/report.v2.json", doc); err != nil {
-		t.Fatal(err)
-	}
-	sch, err := c.Compile("../../docs/schema/batch.v2.json")
+	sch, err := reportcheck.BatchSchema(filepath.Dir(schemaPath), false)
 	if err != nil {
 		t.Fatal(err)
 	}
