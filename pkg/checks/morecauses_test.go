@@ -124,7 +124,8 @@ func TestKeyTypeChainsAreJudged(t *testing.T) {
 	ev := healthyEvidence(t, [][]byte{c.Leaf.DER, c.Intermediate.DER}, nil)
 	ep := &ev.Endpoints[0]
 	ep.KeyTypes = []probe.KeyTypeHandshake{
-		{KeyType: "ECDSA", Handshake: &probe.Handshake{Certificates: ep.Handshake.Certificates}},
+		// Stopped once it got the strict handshake's chain: nothing more to judge.
+		{KeyType: "ECDSA", Handshake: &probe.Handshake{Certificates: ep.Handshake.Certificates, Stopped: true}},
 		{KeyType: "RSA", Handshake: &probe.Handshake{Certificates: [][]byte{rsa.DER},
 			CipherSuite: tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256}},
 	}
@@ -156,5 +157,11 @@ func TestKeyTypeChainsAreJudged(t *testing.T) {
 	if strictComplete == nil || strictComplete.Status != report.Pass ||
 		!strings.HasPrefix(strictComplete.Detail, "ECDSA chain (the strict handshake's; the server also serves an RSA chain)") {
 		t.Errorf("strict chain.complete = %+v", strictComplete)
+	}
+	// The RSA handshake not made (the enumeration found no RSA suite): no
+	// second chain, and the strict one names none beside it.
+	ep.KeyTypes[1] = probe.KeyTypeHandshake{KeyType: "RSA", Skipped: "not made: the enumeration found none of these suites accepted in TLS 1.2"}
+	if sets := subject.FromProbe(ev); len(sets) != 2 || len(sets[1].Chain.Alongside) != 0 {
+		t.Errorf("with the RSA handshake not made: %d sets, Alongside %v; want 2 and none", len(sets), sets[1].Chain.Alongside)
 	}
 }

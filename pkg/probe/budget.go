@@ -5,6 +5,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"github.com/wacheck/wacheck/pkg/tlshello"
 )
 
 // budget is the probe's one connection budget: Options.Concurrency slots,
@@ -17,12 +19,29 @@ import (
 //
 // Waiting for a slot is never timed as part of a phase: the strict
 // handshake takes its slot before its connect is timed. Waiters are served
-// first come, first served within two classes: the probe's own handshakes
-// and requests (the strict one, without SNI, per key type, resumption,
-// timing rounds, the HTTP request) before the enumeration's hellos, so that
-// a server (or a WAF) that stalls hand-built hellos cannot starve the
-// handshakes a sender really makes, in this probe or another target's of
-// the same batch. Every address asks for its strict handshake first.
+// first come, first served within four classes, in this order:
+//
+//   - high: the probe's own handshakes and requests that something waits
+//     for (the strict one, the one per key type whose suite the
+//     enumeration takes, timing rounds, the HTTP request), so that a server
+//     (or a WAF) that stalls hand-built hellos cannot starve the handshakes
+//     a sender really makes, in this probe or another target's of the same
+//     batch;
+//   - low: the enumeration's hellos;
+//   - idle: the probe's own handshakes that nothing waits for (the one
+//     without SNI, the one per key type the strict handshake's certificate
+//     is not of, the resumed handshake). They take only the slots the
+//     enumerations leave: a free slot is the enumeration's while it has
+//     more hellos in flight (tlshello.Options.Wants) than slots and queued
+//     hellos, which is the case between the answer of one hello and the
+//     dial of the next. So they run when the enumeration waits for
+//     answers, mostly in its last round trips. One that has waited
+//     idleWait is served as high, so that an enumeration that never leaves
+//     a slot cannot starve it;
+//   - eager: the enumeration's speculative hellos (tlshello.Eager), which
+//     use a slot that would stay idle otherwise, after those of class idle.
+//
+// Every address asks for its strict handshake first.
 type budget struct {
 	slots *Budget
 	// enumeration lets one address enumerate at a time, with every slot
@@ -47,17 +66,30 @@ type Budget struct {
 	mu   sync.Mutex
 	n    int
 	used int
+	held [classes]int // the slots held, by class
+	// wants is how many hellos the enumerations have in flight, counting
+	// those between their answer and the scan's next choice (see budget).
+	wants int
 	// waiting holds the blocked acquirers by class (high first), each
 	// first come, first served; a waiter's channel receives the slot a
 	// release hands over.
-	waiting [2][]chan struct{}
+	waiting [classes][]chan struct{}
 }
 
-// The classes of connections, served high first.
+// The classes of connections, served in this order (see budget).
 const (
-	high = 0 // the probe's own handshakes and requests
-	low  = 1 // the enumeration's hand-built hellos
+	high    = iota // the probe's own handshakes and requests that something waits for
+	low            // the enumeration's hellos
+	idle           // the probe's own handshakes that nothing waits for
+	eager          // the enumeration's speculative hellos
+	classes        // how many there are
 )
+
+// idleWait is how long a connection of class idle waits for a slot the
+// enumerations leave before it is served as high. At a 50 ms round trip
+// the enumeration of a server accepting 91 suites leaves its first slots
+// after about 0.65 s.
+const idleWait = time.Second
 
 // NewBudget is a shared budget of n connections (at least 1).
 func NewBudget(n int) *Budget {
@@ -74,14 +106,36 @@ func (s *Budget) InUse() int {
 // Size is the number of slots.
 func (s *Budget) Size() int { return s.n }
 
+// canTake reports whether a waiter of class, first in its queue, may take
+// a free slot now. s.mu is held.
+func (s *Budget) canTake(class int) bool {
+	free := s.n - s.used
+	for c := range class {
+		if len(s.waiting[c]) > 0 {
+			return false
+		}
+	}
+	if class >= idle {
+		// The slots the enumerations' hellos in flight will take back.
+		free -= max(0, s.wants-s.held[low]-len(s.waiting[low]))
+	}
+	return free > 0
+}
+
+// take gives a slot to class. s.mu is held.
+func (s *Budget) take(class int) {
+	s.used++
+	s.held[class]++
+}
+
 // tryAcquire takes a free slot when no waiter of class or a higher one is
-// queued; otherwise it queues w (when not nil) and reports false.
+// queued (and, for class idle and eager, the enumerations leave one);
+// otherwise it queues w (when not nil) and reports false.
 func (s *Budget) tryAcquire(class int, w chan struct{}) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	free := s.used < s.n && len(s.waiting[high]) == 0 && (class == high || len(s.waiting[low]) == 0)
-	if free {
-		s.used++
+	if len(s.waiting[class]) == 0 && s.canTake(class) {
+		s.take(class)
 		return true
 	}
 	if w != nil {
@@ -99,25 +153,45 @@ func (s *Budget) cancel(class int, w chan struct{}) bool {
 	for i, x := range q {
 		if x == w {
 			s.waiting[class] = append(q[:i:i], q[i+1:]...)
+			s.serve() // w may have held back the classes after it
 			return true
 		}
 	}
 	return false
 }
 
-// release gives a slot back: to the first waiter of the highest class
-// queued, or to the pool.
-func (s *Budget) release() {
+// release gives a slot of class back, to the waiters that may take it.
+func (s *Budget) release(class int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for c := range s.waiting {
-		if q := s.waiting[c]; len(q) > 0 {
-			s.waiting[c] = q[1:]
-			q[0] <- struct{}{} // buffered: never blocks
-			return
+	s.used--
+	s.held[class]--
+	s.serve()
+}
+
+// want adds delta to the hellos the enumerations have in flight
+// (tlshello.Options.Wants).
+func (s *Budget) want(delta int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.wants += delta
+	s.serve()
+}
+
+// serve hands free slots to the first waiters of the highest classes that
+// may take them. s.mu is held.
+func (s *Budget) serve() {
+	for c := 0; c < classes; c++ {
+		for len(s.waiting[c]) > 0 && s.canTake(c) {
+			w := s.waiting[c][0]
+			s.waiting[c] = s.waiting[c][1:]
+			s.take(c)
+			w <- struct{}{} // buffered: never blocks
+		}
+		if len(s.waiting[c]) > 0 {
+			return // the classes after it wait behind it
 		}
 	}
-	s.used--
 }
 
 // newBudget is a budget of n slots for a probe of addresses addresses; its
@@ -149,27 +223,48 @@ func (b *budget) firstServed() {
 // ctx ends; waited says whether it had to wait. Once ctx's deadline has
 // passed no slot is given, even a free one: a connection could do nothing
 // with it.
-func (b *budget) acquire(ctx context.Context, class int) (waited bool, err error) {
+//
+// A connection of class idle that has waited idleWait is queued again as
+// high (behind the high waiters already queued). release gives the slot
+// back; it is nil when err is not.
+func (b *budget) acquire(ctx context.Context, class int) (release func(), waited bool, err error) {
 	if err := expired(ctx); err != nil {
-		return false, err
+		return nil, false, err
 	}
+	held := func() func() { return sync.OnceFunc(func() { b.slots.release(class) }) }
 	w := make(chan struct{}, 1)
 	if b.slots.tryAcquire(class, w) {
-		return false, nil
+		return held(), false, nil
 	}
-	select {
-	case <-w:
-		if err := expired(ctx); err != nil {
-			b.release()
-			return true, err
+	var promote <-chan time.Time
+	if class == idle {
+		t := time.NewTimer(idleWait)
+		defer t.Stop()
+		promote = t.C
+	}
+	for {
+		select {
+		case <-w:
+			if err := expired(ctx); err != nil {
+				b.slots.release(class)
+				return nil, true, err
+			}
+			return held(), true, nil
+		case <-promote:
+			promote = nil
+			if b.slots.cancel(class, w) {
+				class = high
+				if b.slots.tryAcquire(class, w) {
+					return held(), true, nil
+				}
+			} // else handed a slot meanwhile: w has it
+		case <-ctx.Done():
+			if !b.slots.cancel(class, w) {
+				<-w // handed a slot as ctx ended: give it back
+				b.slots.release(class)
+			}
+			return nil, true, ctx.Err()
 		}
-		return true, nil
-	case <-ctx.Done():
-		if !b.slots.cancel(class, w) {
-			<-w // handed a slot as ctx ended: give it back
-			b.release()
-		}
-		return true, ctx.Err()
 	}
 }
 
@@ -186,21 +281,25 @@ func expired(ctx context.Context) error {
 	return nil
 }
 
-func (b *budget) release() { b.slots.release() }
-
 // dial wraps d: each connection it opens holds a slot of class until it
-// is closed.
+// is closed. The enumeration's (class low) speculative hellos take one of
+// class eager (tlshello.Eager).
 func (b *budget) dial(d DialFunc, class int) DialFunc {
 	return func(ctx context.Context, network, address string) (net.Conn, error) {
-		if _, err := b.acquire(ctx, class); err != nil {
+		class := class
+		if class == low && tlshello.Eager(ctx) {
+			class = eager
+		}
+		release, _, err := b.acquire(ctx, class)
+		if err != nil {
 			return nil, err
 		}
 		c, err := d(ctx, network, address)
 		if err != nil {
-			b.release()
+			release()
 			return nil, err
 		}
-		return &slotConn{Conn: c, release: sync.OnceFunc(b.release)}, nil
+		return &slotConn{Conn: c, release: release}, nil
 	}
 }
 

@@ -171,6 +171,11 @@ type Handshake struct {
 	ALPN        string
 	// Resumed is true when the handshake resumed an earlier session.
 	Resumed bool
+	// Stopped is true when the client ended the handshake itself once the
+	// certificates had arrived, having learnt what it was made for: a
+	// handshake per key type whose chain is the strict handshake's (Err is
+	// then nil, and the handshake did not complete).
+	Stopped bool
 	// OfferedALPN is what the client offered.
 	OfferedALPN []string
 
@@ -244,13 +249,17 @@ type KeyTypeHandshake struct {
 	// KeyType is "ECDSA" or "RSA".
 	KeyType   string
 	Handshake *Handshake
+	// Skipped says why the handshake was not made (Handshake is then
+	// nil): the enumeration showed it would fail.
+	Skipped string
 }
 
-// Resumption records two connections: a full handshake, then one offering
-// to resume its session (a TLS 1.2 session ticket or a TLS 1.3 PSK; Go's
-// client does not resume by session ID).
+// Resumption records two connections: the strict handshake's, kept open
+// until the server's session ticket came, then one offering to resume that
+// session (a TLS 1.2 session ticket or a TLS 1.3 PSK; Go's client does not
+// resume by session ID).
 type Resumption struct {
-	// Version is the version the first handshake negotiated.
+	// Version is the version the first (the strict) handshake negotiated.
 	Version uint16
 	// Ticket is true when the server issued a session ticket (TLS 1.2) or
 	// a NewSessionTicket (TLS 1.3) on the first connection.

@@ -1,12 +1,16 @@
 package probe
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/wacheck/wacheck/pkg/tlshello"
 )
 
 // keyTypeSuites splits the TLS 1.2 suites the client offers by the key
@@ -45,21 +49,58 @@ func keyTypeSuites(c Client) (types []string, suites map[string][]uint16) {
 // offers more than one key type. Go's client cannot restrict the TLS 1.3
 // signature algorithms it offers, so TLS 1.3 cannot ask for one key type.
 //
+// Such a handshake matters for the chain it gets: one that gets the strict
+// handshake's chain (strict's) is stopped as soon as the certificates
+// arrive (Handshake.Stopped), so that it holds its connection for one
+// round trip, not two. The one for the strict handshake's key type is made
+// at once (its suite is the enumeration's to take); the other, which gets
+// a chain of its own only from a server with certificates of both types,
+// takes a slot the enumeration leaves free (class idle).
+//
+// When the address is enumerated (scanned is not nil: it waits for the
+// enumeration and returns what it found), the other waits for its end, and
+// is not made when the enumeration shows that the server accepts none of
+// its suites in TLS 1.2: it would fail, and a failed handshake per key type
+// tells nothing the report uses.
+//
 // chose (when set) is told what the server chose in each, as soon as its
 // certificates arrive.
-func keyTypeHandshakes(ctx context.Context, opts Options, b *budget, addr string, chose func(tls.ConnectionState)) []KeyTypeHandshake {
+func keyTypeHandshakes(ctx context.Context, opts Options, b *budget, addr string, strict *Handshake,
+	scanned func() *tlshello.Result, chose func(tls.ConnectionState)) []KeyTypeHandshake {
 	types, suites := keyTypeSuites(opts.Client)
 	if len(types) < 2 {
 		return nil
 	}
+	strictType := leafKeyType(strict.Certificates)
 	out := make([]KeyTypeHandshake, len(types))
 	var wg sync.WaitGroup
 	for i, t := range types {
+		class := idle
+		if t == strictType {
+			class = high
+		}
 		wg.Go(func() {
-			a := connectAndShakeWith(ctx, opts, b, addr, opts.Target.SNI, false, nil, func(cfg *tls.Config) {
-				cfg.MinVersion, cfg.MaxVersion = tls.VersionTLS12, tls.VersionTLS12
-				cfg.CipherSuites = suites[t]
-			}, chose)
+			if class == idle && scanned != nil {
+				if why := refusedAll(scanned(), suites[t]); why != "" {
+					out[i] = KeyTypeHandshake{KeyType: t, Skipped: why}
+					return
+				}
+				class = high // the enumeration is over: nothing to leave slots to
+			}
+			a := connectAndShake(ctx, opts, b, addr, shake{sni: opts.Target.SNI, class: class,
+				tune: func(cfg *tls.Config) {
+					cfg.MinVersion, cfg.MaxVersion = tls.VersionTLS12, tls.VersionTLS12
+					cfg.CipherSuites = suites[t]
+				},
+				chose: func(cs tls.ConnectionState) error {
+					if chose != nil {
+						chose(cs)
+					}
+					if sameChain(cs.PeerCertificates, strict.Certificates) {
+						return errStop
+					}
+					return nil
+				}})
 			a.done()
 			out[i] = KeyTypeHandshake{KeyType: t, Handshake: a.hs}
 			if a.hs == nil {
@@ -71,51 +112,91 @@ func keyTypeHandshakes(ctx context.Context, opts Options, b *budget, addr string
 	return out
 }
 
+// refusedAll says how the enumeration's result shows that the server
+// accepts none of suites in TLS 1.2, "" when it does not show it (no
+// result, TLS 1.2 not told, or not told in full).
+func refusedAll(res *tlshello.Result, suites []uint16) string {
+	if res == nil {
+		return ""
+	}
+	for _, p := range res.Protocols {
+		switch {
+		case p.Version != tls.VersionTLS12 || p.Offered == nil || len(p.Errors) > 0:
+			continue
+		case !*p.Offered:
+			return "not made: the enumeration found TLS 1.2 not offered"
+		}
+		for _, c := range p.Ciphers {
+			if slices.Contains(suites, c.ID) {
+				return ""
+			}
+		}
+		return "not made: the enumeration found none of these suites accepted in TLS 1.2"
+	}
+	return ""
+}
+
+// leafKeyType is "ECDSA" or "RSA", the key type of the first of certs, ""
+// when it is neither or cannot be read.
+func leafKeyType(certs [][]byte) string {
+	if len(certs) == 0 {
+		return ""
+	}
+	leaf, err := x509.ParseCertificate(certs[0])
+	if err != nil {
+		return ""
+	}
+	switch leaf.PublicKeyAlgorithm {
+	case x509.ECDSA:
+		return "ECDSA"
+	case x509.RSA:
+		return "RSA"
+	}
+	return ""
+}
+
+// sameChain reports whether got is the chain raw holds, certificate for
+// certificate.
+func sameChain(got []*x509.Certificate, raw [][]byte) bool {
+	return len(raw) > 0 && slices.EqualFunc(got, raw, func(c *x509.Certificate, r []byte) bool {
+		return bytes.Equal(c.Raw, r)
+	})
+}
+
 // ticketWait bounds the wait for a TLS 1.3 server's NewSessionTicket after
 // the handshake (servers send it at once, after the client's Finished).
 const ticketWait = time.Second
 
-// resume makes two connections: a full handshake, reading (in TLS 1.3)
-// until the server's session ticket arrives, then one offering to resume
-// that session. Nil when the server asks for a client certificate (the
-// first connection cannot then be read).
-func resume(ctx context.Context, opts Options, b *budget, addr string) *Resumption {
-	cache := &watchedCache{ClientSessionCache: tls.NewLRUClientSessionCache(4), put: make(chan struct{}, 1)}
-	withCache := func(cfg *tls.Config) { cfg.ClientSessionCache = cache }
-	first := connectAndShakeWith(ctx, opts, b, addr, opts.Target.SNI, true, nil, withCache, nil)
+// resume offers, on a second connection, to resume the session the strict
+// handshake (strict) got: its client kept it in sessions, and strictDone
+// is closed once its connection is (the ticket awaited, or the request on
+// it over). Nil when the server asked for a client certificate (the first
+// connection could not then be read). The second connection nothing waits
+// for: it takes a slot the enumeration leaves free (class idle).
+func resume(ctx context.Context, opts Options, b *budget, addr string, strict *Handshake, sessions *watchedCache,
+	strictDone <-chan struct{}) *Resumption {
 	r := &Resumption{}
 	switch {
-	case first.err != nil:
-		first.done()
-		r.Err = first.err
-		return r
-	case first.hs.Err != nil:
-		first.done()
-		r.Err = first.hs.Err
-		return r
-	case first.hs.ClientCertRequested:
-		first.done()
+	case strict.ClientCertRequested:
 		return nil
-	case len(first.hs.Certificates) == 0:
-		first.done()
+	case len(strict.Certificates) == 0:
 		r.Err = &NetError{Kind: ErrNotAttempted, Msg: "not tried: the server sent no certificate"}
 		return r
 	}
-	r.Version = first.hs.Version
-	if leaf, err := x509.ParseCertificate(first.hs.Certificates[0]); err == nil && opts.Now().After(leaf.NotAfter) {
+	r.Version = strict.Version
+	if leaf, err := x509.ParseCertificate(strict.Certificates[0]); err == nil && opts.Now().After(leaf.NotAfter) {
 		// Go's client never offers a session whose certificate has
 		// expired (whatever InsecureSkipVerify says).
-		first.done()
 		r.Err = &NetError{Kind: ErrNotAttempted, Msg: "not tried: the certificate has expired, and Go's client " +
 			"does not resume a session whose certificate has expired"}
 		return r
 	}
-	if first.conn != nil && r.Version == tls.VersionTLS13 {
-		awaitTicket(ctx, first.conn, cache.put)
+	select {
+	case <-sessions.put:
+	case <-strictDone:
 	}
-	first.done()
-	r.Ticket = cache.stored()
-	second := connectAndShakeWith(ctx, opts, b, addr, opts.Target.SNI, false, nil, withCache, nil)
+	r.Ticket = sessions.any()
+	second := connectAndShake(ctx, opts, b, addr, shake{sni: opts.Target.SNI, class: idle, tune: sessions.use})
 	second.done()
 	switch {
 	case second.err != nil:
@@ -157,30 +238,36 @@ func awaitTicket(ctx context.Context, tc *tls.Conn, put <-chan struct{}) {
 	}
 }
 
-// watchedCache is a session cache that says when a session was stored.
+// watchedCache is a session cache that says when a session was stored:
+// put is closed then.
 type watchedCache struct {
 	tls.ClientSessionCache
-	put chan struct{}
-	mu  sync.Mutex
-	n   int
+	put    chan struct{}
+	stored func() // closes put, once
 }
+
+func newWatchedCache() *watchedCache {
+	c := &watchedCache{ClientSessionCache: tls.NewLRUClientSessionCache(4), put: make(chan struct{})}
+	c.stored = sync.OnceFunc(func() { close(c.put) })
+	return c
+}
+
+// use makes a client keep its sessions in c (a shake's tune).
+func (c *watchedCache) use(cfg *tls.Config) { cfg.ClientSessionCache = c }
 
 func (c *watchedCache) Put(key string, cs *tls.ClientSessionState) {
 	c.ClientSessionCache.Put(key, cs)
-	if cs == nil {
-		return
-	}
-	c.mu.Lock()
-	c.n++
-	c.mu.Unlock()
-	select {
-	case c.put <- struct{}{}:
-	default:
+	if cs != nil {
+		c.stored()
 	}
 }
 
-func (c *watchedCache) stored() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.n > 0
+// any reports whether a session was stored.
+func (c *watchedCache) any() bool {
+	select {
+	case <-c.put:
+		return true
+	default:
+		return false
+	}
 }

@@ -1,14 +1,22 @@
 package probe
 
 import (
+	"bytes"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"net"
+	"net/netip"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/wacheck/wacheck/internal/conntrack"
 	"github.com/wacheck/wacheck/internal/testpki"
 	"github.com/wacheck/wacheck/pkg/profile"
+	"github.com/wacheck/wacheck/pkg/target"
 )
 
 func TestKeyTypeSuites(t *testing.T) {
@@ -55,6 +63,93 @@ func TestKeyTypeHandshakes(t *testing.T) {
 		want := map[string]x509.PublicKeyAlgorithm{"ECDSA": x509.ECDSA, "RSA": x509.RSA}[kt.KeyType]
 		if leaf.PublicKeyAlgorithm != want || (kt.KeyType == "RSA") != (len(hs.Certificates) == 1) {
 			t.Errorf("%s handshake got a %s leaf and %d certificates", kt.KeyType, leaf.PublicKeyAlgorithm, len(hs.Certificates))
+		}
+		// The strict handshake got the ECDSA chain: the ECDSA handshake,
+		// getting it again, stops once it has the certificates; the RSA
+		// one, getting a chain of its own, completes.
+		if hs.Stopped != (kt.KeyType == "ECDSA") {
+			t.Errorf("%s handshake: stopped %v", kt.KeyType, hs.Stopped)
+		}
+	}
+}
+
+// TestKeyTypeHandshakeLeftToTheEnumeration: against a server with an RSA
+// certificate only, the RSA handshake (the strict handshake's key type)
+// stops once its certificates, the strict handshake's, have arrived, and
+// the ECDSA one is not made when the enumeration shows that no ECDSA suite
+// is accepted in TLS 1.2; without an enumeration it is made, and fails.
+func TestKeyTypeHandshakeLeftToTheEnumeration(t *testing.T) {
+	now := time.Now()
+	c := testpki.NewChain(t, now)
+	rsa := c.Intermediate.Leaf(t, testpki.LeafOptions{Now: now, KeyType: testpki.RSA2048})
+	addr := testpki.StartTLS(t, &tls.Config{Certificates: []tls.Certificate{rsa.TLSCertificate()}})
+	for _, enumerate := range []bool{true, false} {
+		ev := runWith(t, addr, Options{Timeout: 10 * time.Second, Enumerate: enumerate})
+		ep := ev.Endpoints[0]
+		if len(ep.KeyTypes) != 2 || ep.KeyTypes[0].KeyType != "ECDSA" || ep.KeyTypes[1].KeyType != "RSA" {
+			t.Fatalf("enumerate %v: key-type handshakes = %+v, want ECDSA and RSA", enumerate, ep.KeyTypes)
+		}
+		ecdsa, rsa := ep.KeyTypes[0], ep.KeyTypes[1]
+		if hs := rsa.Handshake; hs == nil || hs.Err != nil || !hs.Stopped || !slices.EqualFunc(hs.Certificates,
+			ep.Handshake.Certificates, bytes.Equal) {
+			t.Errorf("enumerate %v: RSA handshake = %+v, want stopped with the strict handshake's chain", enumerate, hs)
+		}
+		switch {
+		case enumerate && (ecdsa.Handshake != nil || !strings.Contains(ecdsa.Skipped, "none of these suites accepted in TLS 1.2")):
+			t.Errorf("with the enumeration: ECDSA handshake %+v, skipped %q; want it not made", ecdsa.Handshake, ecdsa.Skipped)
+		case !enumerate && (ecdsa.Handshake == nil || ecdsa.Handshake.Err == nil || ecdsa.Skipped != ""):
+			t.Errorf("without the enumeration: ECDSA handshake %+v, skipped %q; want it made, and failed", ecdsa.Handshake,
+				ecdsa.Skipped)
+		}
+	}
+}
+
+// TestResumptionOnTheStrictConnection: the session resumed is the strict
+// handshake's, whose client offers to resume sessions; no other full
+// handshake is made for it, with or without a request on that connection.
+func TestResumptionOnTheStrictConnection(t *testing.T) {
+	c := testpki.NewChain(t, time.Now())
+	var mu sync.Mutex
+	var hellos []*tls.ClientHelloInfo
+	addr := testpki.StartTLS(t, &tls.Config{Certificates: []tls.Certificate{c.TLSCertificate(c.Intermediate.DER)},
+		NextProtos: []string{"h2", "http/1.1"},
+		GetConfigForClient: func(h *tls.ClientHelloInfo) (*tls.Config, error) {
+			mu.Lock()
+			hellos = append(hellos, h)
+			mu.Unlock()
+			return nil, nil
+		}})
+	_, port, _ := net.SplitHostPort(addr)
+	for _, url := range []string{"localhost:" + port, "https://localhost:" + port + "/hook"} {
+		mu.Lock()
+		hellos = nil
+		mu.Unlock()
+		tg, err := target.Parse(url, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var conns conntrack.Gauge
+		ev := Run(context.Background(), Options{Target: tg, Timeout: 10 * time.Second,
+			Dial:   conns.Dial((&net.Dialer{}).DialContext),
+			Pinned: map[string][]netip.Addr{"localhost:" + port: {netip.MustParseAddr("127.0.0.1")}}})
+		ep := ev.Endpoints[0]
+		if r := ep.Resumption; r == nil || r.Err != nil || !r.Ticket || !r.Resumed || r.Version != tls.VersionTLS13 {
+			t.Errorf("%s: resumption = %+v, want a TLS 1.3 session resumed", url, r)
+		}
+		if tg.Path != "" && (ep.HTTP == nil || ep.HTTP.StatusCode != 200) {
+			t.Errorf("%s: request = %+v", url, ep.HTTP)
+		}
+		// The strict handshake, the one without SNI, the ECDSA one (stopped
+		// once it got the same chain), the RSA one and the resumed one.
+		if n := conns.Total(); n != 5 {
+			t.Errorf("%s: %d connections, want 5", url, n)
+		}
+		mu.Lock()
+		strict := hellos[0]
+		mu.Unlock()
+		if strict.ServerName != "localhost" || !slices.Contains(strict.Extensions, 45) {
+			t.Errorf("%s: the first hello (SNI %q) has no psk_key_exchange_modes: extensions %v", url, strict.ServerName,
+				strict.Extensions)
 		}
 	}
 }

@@ -304,7 +304,17 @@ func probeAddress(ctx context.Context, opts Options, b *budget, addr string, ful
 		})
 	}
 	defer beside.close() // on every path; the key types' goroutine closes it sooner
-	a := connectAndShakeWith(ctx, opts, b, addr, opts.Target.SNI, wantGET, b.firstServed, nil, beside.first)
+	// The strict handshake's connection is the resumption's first: its
+	// client keeps the session, and the connection stays open until the
+	// server's ticket comes (or the request on it is over).
+	var sessions *watchedCache
+	strict := shake{sni: opts.Target.SNI, class: high, keep: wantGET, served: b.firstServed, chose: tell(beside.first)}
+	if full && !opts.NoExtraHandshakes {
+		sessions = newWatchedCache()
+		strict.keep = true
+		strict.tune = sessions.use
+	}
+	a := connectAndShake(ctx, opts, b, addr, strict)
 	beside.first(tls.ConnectionState{}) // when no certificates came: the scan's TLS 1.3 hello goes now
 	ep.ConnectStart, ep.ConnectEnd, ep.ConnectErr, ep.Handshake = a.start, a.end, a.err, a.hs
 	if ep.ConnectErr != nil || !ep.Handshake.Scannable() {
@@ -317,42 +327,64 @@ func probeAddress(ctx context.Context, opts Options, b *budget, addr string, ful
 		a.done()
 		return ep
 	}
-	// The enumeration, the handshake without SNI and the request run at
-	// once; the timing rounds come after, so that those do not slow them.
+	// The enumeration, the other handshakes and the request run at once;
+	// the timing rounds come after, so that those do not slow them.
 	var wg sync.WaitGroup
+	strictDone := make(chan struct{}) // closed once the strict handshake's connection is
 	switch {
-	case a.conn != nil:
+	case a.conn != nil && wantGET:
 		// The request goes on the connection the strict handshake opened:
 		// what a sender gets through is what is asked, whatever another
 		// handshake would have met.
 		wg.Go(func() {
+			defer close(strictDone)
 			defer a.done()
 			ep.HTTP = requestOn(ctx, opts, a.conn)
+		})
+	case a.conn != nil:
+		wg.Go(func() {
+			defer close(strictDone)
+			defer a.done()
+			if ep.Handshake.Version == tls.VersionTLS13 {
+				awaitTicket(ctx, a.conn, sessions.put)
+			}
 		})
 	case wantGET && ep.Handshake.Err == nil:
 		// The server asked for a client certificate: that connection
 		// carried the question of whether it is required. A new one
 		// carries the request.
 		a.done()
+		close(strictDone)
 		wg.Go(func() { ep.HTTP = httpRequest(ctx, opts, b, addr) })
 	default:
 		a.done()
+		close(strictDone)
 	}
-	if !opts.NoExtraHandshakes && ep.Handshake.Err == nil {
+	if sessions != nil && ep.Handshake.Err == nil {
 		// One handshake per key type the sender can negotiate (a server
 		// may serve an ECDSA and an RSA chain side by side), and one
-		// resuming the session of a first.
+		// resuming the strict handshake's session.
+		var scanned func() *tlshello.Result
+		if beside != nil {
+			scanned = func() *tlshello.Result {
+				scanning.Wait()
+				if ep.ScanErr != nil {
+					return nil
+				}
+				return ep.Scan
+			}
+		}
 		wg.Go(func() {
-			ep.KeyTypes = keyTypeHandshakes(ctx, opts, b, addr, beside.more)
+			ep.KeyTypes = keyTypeHandshakes(ctx, opts, b, addr, ep.Handshake, scanned, beside.more)
 			beside.close()
 		})
-		wg.Go(func() { ep.Resumption = resume(ctx, opts, b, addr) })
+		wg.Go(func() { ep.Resumption = resume(ctx, opts, b, addr, ep.Handshake, sessions, strictDone) })
 	} else {
 		beside.close()
 	}
 	if opts.Target.SNI != "" && !opts.NoSNICompare {
 		wg.Go(func() {
-			n := connectAndShake(ctx, opts, b, addr, "", false, nil)
+			n := connectAndShake(ctx, opts, b, addr, shake{class: idle})
 			n.done()
 			switch {
 			case n.err == nil && n.hs != nil:
@@ -366,7 +398,7 @@ func probeAddress(ctx context.Context, opts Options, b *budget, addr string, ful
 	scanning.Wait()
 	for i := 1; i < opts.Samples && expired(ctx) == nil; i++ {
 		var s Sample
-		r := connectAndShake(ctx, opts, b, addr, opts.Target.SNI, false, nil)
+		r := connectAndShake(ctx, opts, b, addr, shake{sni: opts.Target.SNI, class: high})
 		r.done()
 		if r.err != nil && r.err.Kind == ErrNotAttempted {
 			break // the time ran out waiting for a slot: no round was made
@@ -480,6 +512,7 @@ func scan(ctx context.Context, opts Options, b *budget, addr string, beside <-ch
 		Timeout:     scanConnTimeout,
 		Dial:        b.dial(opts.Dial, low),
 		Handshakes:  beside,
+		Wants:       b.slots.want,
 	})
 	if err != nil {
 		return res, classify(ctx, err)
@@ -501,25 +534,43 @@ type attempt struct {
 	done func()
 }
 
-// connectAndShake opens one TCP connection to addr and performs one TLS
-// handshake on it, sending sni (none when empty). It takes its slot of the
-// budget before the connect is timed, and calls served (when set) once it
-// has it or gave up. With keep, a connection whose handshake completed
-// (and did not serve a client-certificate question) is left open for a
-// request.
-func connectAndShake(ctx context.Context, opts Options, b *budget, addr, sni string, keep bool, served func()) attempt {
-	return connectAndShakeWith(ctx, opts, b, addr, sni, keep, served, nil, nil)
+// shake says how connectAndShake makes its connection and handshake.
+type shake struct {
+	sni   string // sent as SNI; none when empty
+	class int    // the budget's class of the connection's slot: high or idle
+	// keep leaves the connection of a handshake that completed (and did not
+	// serve a client-certificate question) open, in attempt.conn.
+	keep bool
+	// served, when set, is called once the slot is taken, or waiting for
+	// one ended.
+	served func()
+	// tune, when set, changes the client's configuration.
+	tune func(*tls.Config)
+	// chose, when set, is told the connection's state as soon as the
+	// server's certificates arrive (see handshakeWith); errStop from it
+	// ends the handshake there.
+	chose func(tls.ConnectionState) error
 }
 
-// connectAndShakeWith is connectAndShake with tune (when set) changing the
-// client's configuration (the handshakes per key type and the resumption),
-// and chose (when set) told what the server chose as soon as its
-// certificates arrive (see handshakeWith).
-func connectAndShakeWith(ctx context.Context, opts Options, b *budget, addr, sni string, keep bool, served func(),
-	tune func(*tls.Config), chose func(tls.ConnectionState)) attempt {
-	waited, err := b.acquire(ctx, high)
-	if served != nil {
-		served()
+// tell is a shake's chose that only tells f.
+func tell(f func(tls.ConnectionState)) func(tls.ConnectionState) error {
+	return func(cs tls.ConnectionState) error {
+		f(cs)
+		return nil
+	}
+}
+
+// errStop, from a shake's chose, ends a handshake once the certificates
+// have arrived: the handshake has told what it was made for.
+var errStop = errors.New("stopped once the certificates arrived")
+
+// connectAndShake opens one TCP connection to addr and performs one TLS
+// handshake on it, as sh says. It takes its slot of the budget before the
+// connect is timed.
+func connectAndShake(ctx context.Context, opts Options, b *budget, addr string, sh shake) attempt {
+	release, waited, err := b.acquire(ctx, sh.class)
+	if sh.served != nil {
+		sh.served()
 	}
 	if err != nil {
 		now := opts.Now()
@@ -535,7 +586,7 @@ func connectAndShakeWith(ctx context.Context, opts Options, b *budget, addr, sni
 		return attempt{start: now, end: now, err: ne, done: func() {}}
 	}
 	hostport := net.JoinHostPort(addr, strconv.Itoa(opts.Target.Port))
-	a := attempt{done: b.release}
+	a := attempt{done: release}
 	// A connection that got its slot only a moment before the time limit,
 	// after other connections held every slot, cannot tell a slow server
 	// from a late start: its timeout is "not attempted", never the
@@ -562,20 +613,20 @@ func connectAndShakeWith(ctx context.Context, opts Options, b *budget, addr, sni
 		_ = conn.SetDeadline(dl)
 	}
 	var tc *tls.Conn
-	a.hs, tc = handshakeWith(ctx, opts, conn, sni, tune, chose)
+	a.hs, tc = handshakeWith(ctx, opts, conn, sh.sni, sh.tune, sh.chose)
 	if late != "" && a.hs.Err != nil && a.hs.Err.Kind == ErrTimeout {
 		a.hs.Err = &NetError{Kind: ErrNotAttempted, Msg: late}
 	}
-	if keep && a.hs.Err == nil && !a.hs.ClientCertRequested {
+	if sh.keep && a.hs.Err == nil && !a.hs.Stopped && !a.hs.ClientCertRequested {
 		a.conn = tc
 		a.done = sync.OnceFunc(func() {
 			tc.Close()
-			b.release()
+			release()
 		})
 		return a
 	}
 	conn.Close()
-	a.done = sync.OnceFunc(b.release)
+	a.done = release
 	return a
 }
 
@@ -604,19 +655,16 @@ func clientConfig(opts Options, sni string) *tls.Config {
 	}
 }
 
-// handshake performs the strict handshake on conn and records it; it
-// returns the TLS connection too, for a request to follow.
-func handshake(ctx context.Context, opts Options, conn net.Conn, sni string) (*Handshake, *tls.Conn) {
-	return handshakeWith(ctx, opts, conn, sni, nil, nil)
-}
-
-// handshakeWith is handshake with tune (when set) changing the client's
-// configuration first, and chose (when set) told, when the server's
-// certificates arrive, the connection's state then: the version and suite
-// the server chose (and in TLS 1.3 the group), from a ServerHello Go's
-// client has checked.
+// handshakeWith performs a handshake on conn as the strict sender, sending
+// sni, and records it; it returns the TLS connection too, for a request to
+// follow. tune (when set) changes the client's configuration first, and
+// chose (when set) is told, when the server's certificates arrive, the
+// connection's state then: the version and suite the server chose (and in
+// TLS 1.3 the group), from a ServerHello Go's client has checked. When
+// chose returns errStop the connection is closed there, without an alert,
+// and the handshake is recorded as Stopped.
 func handshakeWith(ctx context.Context, opts Options, conn net.Conn, sni string, tune func(*tls.Config),
-	chose func(tls.ConnectionState)) (*Handshake, *tls.Conn) {
+	chose func(tls.ConnectionState) error) (*Handshake, *tls.Conn) {
 	hs := &Handshake{ServerName: sni, OfferedALPN: opts.ALPN}
 	counted := &flightConn{Conn: conn}
 	cfg := clientConfig(opts, sni)
@@ -628,10 +676,14 @@ func handshakeWith(ctx context.Context, opts Options, conn net.Conn, sni string,
 		// handshake failing later still leaves them as evidence.
 		hs.Certificates = rawCerts(cs.PeerCertificates)
 		hs.OCSPStaple = cs.OCSPResponse
-		if chose != nil {
-			chose(cs)
+		if chose == nil {
+			return nil
 		}
-		return nil
+		err := chose(cs)
+		if errors.Is(err, errStop) {
+			conn.Close() // the alert Go's client sends then goes nowhere
+		}
+		return err
 	}
 	cfg.GetClientCertificate = func(cri *tls.CertificateRequestInfo) (*tls.Certificate, error) {
 		hs.ClientCertRequested = true
@@ -658,9 +710,12 @@ func handshakeWith(ctx context.Context, opts Options, conn net.Conn, sni string,
 		hs.Certificates = rawCerts(cs.PeerCertificates)
 		hs.OCSPStaple = cs.OCSPResponse
 	}
-	if err != nil {
+	switch {
+	case errors.Is(err, errStop):
+		hs.Stopped = true
+	case err != nil:
 		hs.Err = classify(ctx, err)
-	} else if hs.ClientCertRequested {
+	case hs.ClientCertRequested:
 		hs.ClientCertRejected = awaitClientCertVerdict(ctx, opts, tc)
 	}
 	return hs, tc

@@ -24,6 +24,12 @@ import (
 // run probes addr ("127.0.0.1:port") as the name localhost pinned to it.
 func run(t *testing.T, addr string, timeout time.Duration) *Evidence {
 	t.Helper()
+	return runWith(t, addr, Options{Timeout: timeout})
+}
+
+// runWith is run with opts, whose Target and Pinned it sets.
+func runWith(t *testing.T, addr string, opts Options) *Evidence {
+	t.Helper()
 	host, portStr, _ := net.SplitHostPort(addr)
 	port, _ := strconv.Atoi(portStr)
 	tg, err := target.Parse("localhost:"+portStr, "")
@@ -31,11 +37,9 @@ func run(t *testing.T, addr string, timeout time.Duration) *Evidence {
 		t.Fatal(err)
 	}
 	ip := netip.MustParseAddr(host)
-	ev := Run(context.Background(), Options{
-		Target:  tg,
-		Timeout: timeout,
-		Pinned:  map[string][]netip.Addr{net.JoinHostPort("localhost", strconv.Itoa(port)): {ip}},
-	})
+	opts.Target = tg
+	opts.Pinned = map[string][]netip.Addr{net.JoinHostPort("localhost", strconv.Itoa(port)): {ip}}
+	ev := Run(context.Background(), opts)
 	if len(ev.Endpoints) != 1 {
 		t.Fatalf("endpoints = %d, want 1", len(ev.Endpoints))
 	}

@@ -329,8 +329,8 @@ func (l *lab) resolve(name string, addrs ...string) {
 }
 
 // flightOffset places roundFlight's boundaries away from every sample's
-// flight size (they sit at 64k+44 bytes).
-const flightOffset = 20
+// flight size (they sit at 64k+54 bytes).
+const flightOffset = 10
 
 // roundFlight rounds a sample's first-flight size to 64 bytes for the
 // golden files: the ECDSA signatures in the flight (CertificateVerify,

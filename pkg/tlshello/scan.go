@@ -36,6 +36,13 @@ type Options struct {
 	// to it). Values that come after the scan has ended are ignored: the sender must not
 	// block (a channel with room for every value), and closes the channel when done.
 	Handshakes <-chan Handshake
+	// Wants, when set, is told how the number of hellos the scan needs in flight changes:
+	// +1 when it chooses one, -1 once it has taken the hello's answer into account (so a
+	// hello whose connection has closed still counts until the scan has chosen what to send
+	// next). Eager hellos (see Eager) are not counted. A dialer sharing its connections with
+	// other work learns from it which of its free connections the scan will take back. The
+	// changes sum to zero when Scan returns.
+	Wants func(delta int)
 }
 
 // Handshake is what the server chose in a handshake made beside a scan, read from a
@@ -266,6 +273,19 @@ type probe struct {
 	list        []uint16 // the suites or groups probed, in the order sent
 	chain       *chain   // the chain the probe peels, if any
 	tag         int      // what the probe is for, within its kind
+	// eager: picked only because a connection would stay idle otherwise (see Eager).
+	eager bool
+}
+
+// eagerKey marks the context of an eager probe's dial.
+type eagerKey struct{}
+
+// Eager reports whether ctx is that of a dial (Options.Dial) for a speculative hello: one
+// the scan sends only because a connection would stay idle otherwise, which it could do
+// without. A dialer sharing its connections with other work may serve those last.
+func Eager(ctx context.Context) bool {
+	e, _ := ctx.Value(eagerKey{}).(bool)
+	return e
 }
 
 type probeKind int
@@ -292,14 +312,25 @@ func (s *scanner) run(ctx context.Context, planners []planner, beside <-chan Han
 	}
 	results := make(chan result)
 	inflight, sent := 0, 0
+	wants := 0 // the change in the hellos needed in flight, not told yet (Options.Wants)
 	for {
 		for inflight < s.opts.Concurrency && ctxErr(ctx) == nil && sent < maxProbes {
 			p := pick(planners, false)
 			if p == nil {
-				p = pick(planners, true)
+				if p = pick(planners, true); p != nil {
+					p.eager = true
+				}
 			}
 			if p == nil {
 				break
+			}
+			if !p.eager {
+				// Told before the hello's dial; what the answers taken off owe is told
+				// only after the hellos chosen from them.
+				if wants++; wants > 0 && s.opts.Wants != nil {
+					s.opts.Wants(wants)
+					wants = 0
+				}
 			}
 			inflight++
 			sent++
@@ -312,6 +343,10 @@ func (s *scanner) run(ctx context.Context, planners []planner, beside <-chan Han
 				results <- result{p, o}
 			}()
 		}
+		if wants != 0 && s.opts.Wants != nil {
+			s.opts.Wants(wants)
+		}
+		wants = 0
 		if inflight == 0 && (!tls13.awaiting || ctxErr(ctx) != nil) {
 			return
 		}
@@ -327,6 +362,9 @@ func (s *scanner) run(ctx context.Context, planners []planner, beside <-chan Han
 			// than again after each answer.
 			for ok := true; ok; {
 				inflight--
+				if !r.p.eager {
+					wants--
+				}
 				r.p.owner.done(r.p, r.o)
 				select {
 				case r, ok = <-results:
@@ -379,7 +417,11 @@ func (s *scanner) send(ctx context.Context, p *probe) outcome {
 	h := p.hello
 	h.ServerName = s.opts.ServerName
 	sent := h.build()
-	reply, err := s.exchange(ctx, sent.records, p.keyExchange && (p.kind != probeSuites && p.kind != probeVersion &&
+	dialCtx := ctx
+	if p.eager {
+		dialCtx = context.WithValue(ctx, eagerKey{}, true)
+	}
+	reply, err := s.exchange(dialCtx, sent.records, p.keyExchange && (p.kind != probeSuites && p.kind != probeVersion &&
 		p.kind != probeReverse || !s.kxStalled.Load()))
 	if len(reply.Certificates) > 0 && s.certs.CompareAndSwap(nil, &reply.Certificates) {
 		if leaf, err := x509.ParseCertificate(reply.Certificates[0]); err == nil {

@@ -271,6 +271,67 @@ func TestScanConcurrency(t *testing.T) {
 	}
 }
 
+// TestScanWants: Options.Wants is told of every hello the scan needs before its dial, and
+// of its end only once the scan has taken its answer into account; the changes never make
+// the count negative and sum to zero. Eager hellos are not counted, and are dialled with
+// Eager(ctx).
+func TestScanWants(t *testing.T) {
+	var mu sync.Mutex
+	wants, open, eagerDials, dials := 0, 0, 0, 0
+	d := &net.Dialer{}
+	res := scanLoopback(t, startGoServer(t, &tls.Config{Certificates: []tls.Certificate{certFor(t, rsaKey).tls}}), Options{
+		Wants: func(delta int) {
+			mu.Lock()
+			defer mu.Unlock()
+			if wants += delta; wants < open || wants < 0 {
+				t.Errorf("wants %d with %d needed hellos' connections open", wants, open)
+			}
+		},
+		Dial: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			mu.Lock()
+			dials++
+			eager := Eager(ctx)
+			if eager {
+				eagerDials++
+			} else if open++; open > wants {
+				t.Errorf("a needed hello dialled with %d open and %d wanted", open, wants)
+			}
+			mu.Unlock()
+			c, err := d.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return &closeHook{Conn: c, closed: func() {
+				if !eager {
+					mu.Lock()
+					open--
+					mu.Unlock()
+				}
+			}}, nil
+		},
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if wants != 0 || open != 0 {
+		t.Errorf("after the scan: wants %d, open %d; want 0 and 0", wants, open)
+	}
+	if dials != res.Connections || dials-eagerDials < 10 {
+		t.Errorf("%d dials (%d eager), %d connections", dials, eagerDials, res.Connections)
+	}
+}
+
+// closeHook calls closed once, when the connection is closed.
+type closeHook struct {
+	net.Conn
+	once   sync.Once
+	closed func()
+}
+
+func (c *closeHook) Close() error {
+	c.once.Do(c.closed)
+	return c.Conn.Close()
+}
+
 func TestScanServerName(t *testing.T) {
 	var mu sync.Mutex
 	names := map[string]int{}
