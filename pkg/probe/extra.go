@@ -64,22 +64,32 @@ func keyTypeSuites(c Client) (types []string, suites map[string][]uint16) {
 // tells nothing the report uses.
 //
 // chose (when set) is told what the server chose in each, as soon as its
-// certificates arrive.
+// certificates arrive; fed (when set) is called once the handshakes made
+// at once are done (the others tell chose after the enumeration's end).
 func keyTypeHandshakes(ctx context.Context, opts Options, b *budget, addr string, strict *Handshake,
-	scanned func() *tlshello.Result, chose func(tls.ConnectionState)) []KeyTypeHandshake {
+	scanned func() *tlshello.Result, chose func(tls.ConnectionState), fed func()) []KeyTypeHandshake {
+	if fed == nil {
+		fed = func() {}
+	}
+	fed = sync.OnceFunc(fed)
+	defer fed()
 	types, suites := keyTypeSuites(opts.Client)
 	if len(types) < 2 {
 		return nil
 	}
 	strictType := leafKeyType(strict.Certificates)
 	out := make([]KeyTypeHandshake, len(types))
-	var wg sync.WaitGroup
+	var wg, feeders sync.WaitGroup
 	for i, t := range types {
 		class := idle
 		if t == strictType {
 			class = high
+			feeders.Add(1)
 		}
 		wg.Go(func() {
+			if class == high {
+				defer feeders.Done()
+			}
 			if class == idle && scanned != nil {
 				if why := refusedAll(scanned(), suites[t]); why != "" {
 					out[i] = KeyTypeHandshake{KeyType: t, Skipped: why}
@@ -108,8 +118,39 @@ func keyTypeHandshakes(ctx context.Context, opts Options, b *budget, addr string
 			}
 		})
 	}
+	go func() {
+		feeders.Wait()
+		fed()
+	}()
 	wg.Wait()
 	return out
+}
+
+// nistFirst is what a resumed handshake offers so that its answer settles
+// one of the enumeration's TLS 1.3 groups: the NIST curves the client
+// offers, P-256 (which RFC 8446 makes mandatory) first. Nil when not
+// wanted, or when the client offers none of them or not TLS 1.3.
+func nistFirst(c Client, want bool) []tls.CurveID {
+	if !want || c.MaxVersion != 0 && c.MaxVersion < tls.VersionTLS13 {
+		return nil
+	}
+	var out []tls.CurveID
+	for _, g := range []tls.CurveID{tls.CurveP256, tls.CurveP384, tls.CurveP521} {
+		if c.CurvePreferences == nil || slices.Contains(c.CurvePreferences, g) {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// firstGroup is the group whose key share a client offering groups (in
+// Go's order, as nistFirst lists them) sends: the one it promises the
+// enumeration.
+func firstGroup(groups []tls.CurveID) []uint16 {
+	if len(groups) == 0 {
+		return nil
+	}
+	return []uint16{uint16(groups[0])}
 }
 
 // refusedAll says how the enumeration's result shows that the server
@@ -173,8 +214,15 @@ const ticketWait = time.Second
 // it over). Nil when the server asked for a client certificate (the first
 // connection could not then be read). The second connection nothing waits
 // for: it takes a slot the enumeration leaves free (class idle).
+//
+// With groups (nistFirst), a TLS 1.3 second handshake offers those only,
+// the first with its key share, and chose (when set) is told what the
+// server chose: the enumeration leaves that group to it. When that
+// handshake fails it is made again as the strict client makes it, and
+// that one is recorded: a resumption is never judged by a group the
+// strict client would not have offered alone.
 func resume(ctx context.Context, opts Options, b *budget, addr string, strict *Handshake, sessions *watchedCache,
-	strictDone <-chan struct{}) *Resumption {
+	strictDone <-chan struct{}, groups []tls.CurveID, chose func(tls.ConnectionState)) *Resumption {
 	r := &Resumption{}
 	switch {
 	case strict.ClientCertRequested:
@@ -196,8 +244,24 @@ func resume(ctx context.Context, opts Options, b *budget, addr string, strict *H
 	case <-strictDone:
 	}
 	r.Ticket = sessions.any()
-	second := connectAndShake(ctx, opts, b, addr, shake{sni: opts.Target.SNI, class: idle, tune: sessions.use})
+	sh := shake{sni: opts.Target.SNI, class: idle, tune: sessions.use}
+	if chose != nil {
+		sh.chose = tell(chose)
+	}
+	plain := sh
+	tuned := groups != nil && strict.Version == tls.VersionTLS13
+	if tuned {
+		sh.tune = func(cfg *tls.Config) {
+			sessions.use(cfg)
+			cfg.CurvePreferences = groups
+		}
+	}
+	second := connectAndShake(ctx, opts, b, addr, sh)
 	second.done()
+	if tuned && second.err == nil && second.hs.Err != nil {
+		second = connectAndShake(ctx, opts, b, addr, plain)
+		second.done()
+	}
 	switch {
 	case second.err != nil:
 		r.Err = second.err
@@ -255,11 +319,15 @@ func newWatchedCache() *watchedCache {
 // use makes a client keep its sessions in c (a shake's tune).
 func (c *watchedCache) use(cfg *tls.Config) { cfg.ClientSessionCache = c }
 
+// Put stores cs; a nil cs, which Go's client puts after a handshake
+// offering the session failed, is ignored: resume tries the session again
+// when the handshake failed for the groups it offered.
 func (c *watchedCache) Put(key string, cs *tls.ClientSessionState) {
-	c.ClientSessionCache.Put(key, cs)
-	if cs != nil {
-		c.stored()
+	if cs == nil {
+		return
 	}
+	c.ClientSessionCache.Put(key, cs)
+	c.stored()
 }
 
 // any reports whether a session was stored.

@@ -17,6 +17,7 @@ import (
 	"github.com/wacheck/wacheck/internal/testpki"
 	"github.com/wacheck/wacheck/pkg/profile"
 	"github.com/wacheck/wacheck/pkg/target"
+	"github.com/wacheck/wacheck/pkg/tlshello"
 )
 
 func TestKeyTypeSuites(t *testing.T) {
@@ -190,4 +191,70 @@ func TestResumption(t *testing.T) {
 			t.Errorf("resumption = %+v, want not attempted", r)
 		}
 	})
+}
+
+// TestResumedHandshakeAnswersP256: the resumed handshake offers the NIST
+// curves, P-256 first, and the enumeration takes its answer instead of
+// testing P-256 itself; against a server that accepts no NIST curve in
+// TLS 1.3 it is made again as the strict client makes it (the resumption
+// is judged on that one), and the enumeration tests P-256 itself.
+func TestResumedHandshakeAnswersP256(t *testing.T) {
+	c := testpki.NewChain(t, time.Now())
+	cert := c.TLSCertificate(c.Intermediate.DER)
+	for _, tt := range []struct {
+		name   string
+		curves []tls.CurveID
+		p256   bool
+	}{
+		{"P-256 accepted", nil, true},
+		{"x25519 only", []tls.CurveID{tls.X25519}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var mu sync.Mutex
+			var hellos []*tls.ClientHelloInfo
+			addr := testpki.StartTLS(t, &tls.Config{Certificates: []tls.Certificate{cert}, CurvePreferences: tt.curves,
+				GetConfigForClient: func(h *tls.ClientHelloInfo) (*tls.Config, error) {
+					mu.Lock()
+					hellos = append(hellos, h)
+					mu.Unlock()
+					return nil, nil
+				}})
+			ev := runWith(t, addr, Options{Timeout: 10 * time.Second, Enumerate: true})
+			ep := ev.Endpoints[0]
+			if r := ep.Resumption; r == nil || r.Err != nil || !r.Resumed {
+				t.Errorf("resumption = %+v, want resumed", r)
+			}
+			var tls13 *tlshello.Protocol
+			for i, p := range ep.Scan.Protocols {
+				if p.Version == tls.VersionTLS13 {
+					tls13 = &ep.Scan.Protocols[i]
+				}
+			}
+			if tls13 == nil || slices.Contains(tls13.Groups, "secp256r1") != tt.p256 || len(tls13.Errors) > 0 {
+				t.Fatalf("TLS 1.3: %+v, want P-256 accepted %v", tls13, tt.p256)
+			}
+			// Go's handshakes offer P-256 among other groups; in TLS 1.3 only
+			// the enumeration's group test offers it alone.
+			mu.Lock()
+			defer mu.Unlock()
+			alone, tuned := 0, 0
+			for _, h := range hellos {
+				switch {
+				case !slices.Contains(h.SupportedVersions, tls.VersionTLS13):
+				case slices.Equal(h.SupportedCurves, []tls.CurveID{tls.CurveP256}):
+					alone++
+				case slices.Equal(h.SupportedCurves, []tls.CurveID{tls.CurveP256, tls.CurveP384, tls.CurveP521}):
+					tuned++
+				}
+			}
+			want := 0
+			if !tt.p256 {
+				want = 1
+			}
+			if alone != want || tuned != 1 {
+				t.Errorf("%d hellos offering P-256 alone (want %d), %d the resumed handshake's NIST curves (want 1)",
+					alone, want, tuned)
+			}
+		})
+	}
 }

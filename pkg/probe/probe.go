@@ -296,11 +296,15 @@ func probeAddress(ctx context.Context, opts Options, b *budget, addr string, ful
 	var scanning sync.WaitGroup
 	scanCtx, stopScan := context.WithCancel(ctx)
 	defer stopScan()
+	// The resumed handshake offers P-256 first, and the enumeration leaves
+	// that group to it (tlshello.Options.Promised).
+	resuming := full && !opts.NoExtraHandshakes
+	groups := nistFirst(opts.Client, resuming && opts.Enumerate)
 	var beside *besideScan
 	if full && opts.Enumerate {
 		beside = newBesideScan()
 		scanning.Go(func() {
-			b.enumerate(scanCtx, func() { ep.Scan, ep.ScanErr = scan(scanCtx, opts, b, addr, beside.ch) })
+			b.enumerate(scanCtx, func() { ep.Scan, ep.ScanErr = scan(scanCtx, opts, b, addr, beside.ch, groups) })
 		})
 	}
 	defer beside.close() // on every path; the key types' goroutine closes it sooner
@@ -309,7 +313,7 @@ func probeAddress(ctx context.Context, opts Options, b *budget, addr string, ful
 	// server's ticket comes (or the request on it is over).
 	var sessions *watchedCache
 	strict := shake{sni: opts.Target.SNI, class: high, keep: wantGET, served: b.firstServed, chose: tell(beside.first)}
-	if full && !opts.NoExtraHandshakes {
+	if resuming {
 		sessions = newWatchedCache()
 		strict.keep = true
 		strict.tune = sessions.use
@@ -374,11 +378,21 @@ func probeAddress(ctx context.Context, opts Options, b *budget, addr string, ful
 				return ep.Scan
 			}
 		}
-		wg.Go(func() {
-			ep.KeyTypes = keyTypeHandshakes(ctx, opts, b, addr, ep.Handshake, scanned, beside.more)
+		// What these get goes to the enumeration until both are done (the
+		// other key type's handshake waits for the enumeration's end).
+		var feeding sync.WaitGroup
+		feeding.Add(2)
+		go func() {
+			feeding.Wait()
 			beside.close()
+		}()
+		wg.Go(func() {
+			ep.KeyTypes = keyTypeHandshakes(ctx, opts, b, addr, ep.Handshake, scanned, beside.more, feeding.Done)
 		})
-		wg.Go(func() { ep.Resumption = resume(ctx, opts, b, addr, ep.Handshake, sessions, strictDone) })
+		wg.Go(func() {
+			defer feeding.Done()
+			ep.Resumption = resume(ctx, opts, b, addr, ep.Handshake, sessions, strictDone, groups, beside.more)
+		})
 	} else {
 		beside.close()
 	}
@@ -453,9 +467,11 @@ type besideScan struct {
 	closed bool
 }
 
-// besideRoom is the channel's room: the strict handshake's value and one
-// per key type, so that no send ever waits for the scan.
-const besideRoom = 4
+// besideRoom is the channel's room: the strict handshake's value, one per
+// key type and two from the resumed handshake (tried again without its
+// groups when it failed with them), so that no send ever waits for the
+// scan.
+const besideRoom = 5
 
 func newBesideScan() *besideScan {
 	return &besideScan{ch: make(chan tlshello.Handshake, besideRoom)}
@@ -505,13 +521,15 @@ func (s *besideScan) close() {
 
 // scan enumerates what addr accepts, drawing its connections from the
 // budget; beside brings what the probe's own handshakes got.
-func scan(ctx context.Context, opts Options, b *budget, addr string, beside <-chan tlshello.Handshake) (*tlshello.Result, *NetError) {
+func scan(ctx context.Context, opts Options, b *budget, addr string, beside <-chan tlshello.Handshake,
+	promised []tls.CurveID) (*tlshello.Result, *NetError) {
 	res, err := tlshello.Scan(ctx, net.JoinHostPort(addr, strconv.Itoa(opts.Target.Port)), tlshello.Options{
 		ServerName:  opts.Target.SNI,
 		Concurrency: opts.Concurrency,
 		Timeout:     scanConnTimeout,
 		Dial:        b.dial(opts.Dial, low),
 		Handshakes:  beside,
+		Promised:    firstGroup(promised),
 		Wants:       b.slots.want,
 	})
 	if err != nil {

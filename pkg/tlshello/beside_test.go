@@ -42,6 +42,20 @@ func keyTypesOf(m *serverModel) []Handshake {
 	return out
 }
 
+// p256Of is what a Go-like client offering P-256 first (with its key share), P-384 and
+// P-521 gets in TLS 1.3 from the model, following a HelloRetryRequest: pkg/probe's resumed
+// handshake, which answers the P-256 the scan is promised (Options.Promised). The zero
+// value when the model does not complete it.
+func p256Of(m *serverModel) Handshake {
+	o := offered{version: VersionTLS13, suites: []uint16{0x1301, 0x1302, 0x1303}, sessionID: make([]byte, 32),
+		groups: []uint16{GroupSecp256r1, GroupSecp384r1, GroupSecp521r1}, keyShares: []uint16{GroupSecp256r1}}
+	reply, err := ParseServerFlight(m.answer(o))
+	if err != nil || reply.ServerHello == nil || reply.ServerHello.Version != VersionTLS13 {
+		return Handshake{}
+	}
+	return Handshake{Version: VersionTLS13, CipherSuite: reply.ServerHello.CipherSuite, Group: reply.ServerHello.Group}
+}
+
 // TestScanModelsBeside scans random server models with the handshakes of a client beside
 // the scan (Options.Handshakes): the TLS 1.3 one, delivered late, early, as the zero value
 // or not at all (the channel closed), then the TLS 1.2 ones per key type. The scan must
@@ -51,6 +65,16 @@ func TestScanModelsBeside(t *testing.T) {
 		r := rand.New(rand.NewPCG(seed, 11))
 		m := randomModel(r)
 		h, more := besideOf(m), keyTypesOf(m)
+		// Every other seed, P-256 is promised to a later handshake: its answer comes
+		// after the key types' when the model takes it (pkg/probe's resumed handshake),
+		// or never.
+		var promised []uint16
+		if seed%2 == 1 {
+			promised = []uint16{GroupSecp256r1}
+			if p := p256Of(m); p.Version != 0 {
+				more = append(more, p)
+			}
+		}
 		for _, how := range []string{"late", "early", "zero", "closed"} {
 			t.Run(fmt.Sprint(seed, "/", how), func(t *testing.T) {
 				t.Parallel()
@@ -76,7 +100,7 @@ func TestScanModelsBeside(t *testing.T) {
 						ch <- k
 					}
 				}()
-				res := scanLoopback(t, addr, Options{Handshakes: ch})
+				res := scanLoopback(t, addr, Options{Handshakes: ch, Promised: promised})
 				checkModel(t, m, res)
 			})
 		}
@@ -115,6 +139,32 @@ func TestScanBesideSavesTheFirstHello(t *testing.T) {
 	checkModel(t, legacyModel, both)
 	if both.Connections != alone.Connections-2 {
 		t.Errorf("%d connections with both handshakes beside, %d without: want two fewer", both.Connections, alone.Connections)
+	}
+
+	// P-256 promised to a handshake beside (pkg/probe's resumed one), which comes late, with
+	// the strict handshake's suite: its test is not sent. Promised, but the channel closed
+	// without it: the scan tests it itself, at the end.
+	p256 := Handshake{Version: VersionTLS13, CipherSuite: h.CipherSuite, Group: GroupSecp256r1}
+	for _, kept := range []bool{true, false} {
+		ch = make(chan Handshake, 3)
+		ch <- h
+		ch <- kt[0]
+		go func() {
+			time.Sleep(50 * time.Millisecond)
+			if kept {
+				ch <- p256
+			}
+			close(ch)
+		}()
+		promised := scanLoopback(t, addr, Options{Concurrency: 1, Handshakes: ch, Promised: []uint16{GroupSecp256r1}})
+		checkModel(t, legacyModel, promised)
+		want := both.Connections
+		if kept {
+			want--
+		}
+		if promised.Connections != want {
+			t.Errorf("P-256 promised, answered %v: %d connections, want %d", kept, promised.Connections, want)
+		}
 	}
 }
 

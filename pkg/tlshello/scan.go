@@ -36,6 +36,12 @@ type Options struct {
 	// to it). Values that come after the scan has ended are ignored: the sender must not
 	// block (a channel with room for every value), and closes the channel when done.
 	Handshakes <-chan Handshake
+	// Promised are TLS 1.3 groups that a handshake made beside the scan is to offer first
+	// (with its key share), whose answer comes on Handshakes: the scan does not test them
+	// itself unless Handshakes is closed before they are settled. Ignored without
+	// Handshakes; of P-256, P-384 and P-521, the first promised only (the scan needs two of
+	// them to find the order of the TLS 1.3 suites).
+	Promised []uint16
 	// Wants, when set, is told how the number of hellos the scan needs in flight changes:
 	// +1 when it chooses one, -1 once it has taken the hello's answer into account (so a
 	// hello whose connection has closed still counts until the scan has chosen what to send
@@ -162,7 +168,17 @@ func Scan(ctx context.Context, addr string, opts Options) (*Result, error) {
 		p.higher = legacy[i+1:]
 	}
 	tls13 := newTLS13Planner(s)
-	tls13.awaiting = opts.Handshakes != nil
+	if opts.Handshakes != nil {
+		tls13.awaiting = true
+		// At most one of the order-finding tests' groups: two are needed.
+		for i, g := range opts.Promised {
+			if !slices.Contains(specGroups, g) || !slices.ContainsFunc(opts.Promised[:i], func(p uint16) bool {
+				return slices.Contains(specGroups, p)
+			}) {
+				tls13.promised = append(tls13.promised, g)
+			}
+		}
+	}
 	planners := []planner{legacy[3], tls13, legacy[2], legacy[1], legacy[0]}
 	s.run(ctx, planners, opts.Handshakes, tls13, func(h Handshake) {
 		tls13.beside(h)
@@ -302,8 +318,9 @@ const (
 )
 
 // run sends the planners' probes, at most Concurrency at once, until none wants more. The
-// values from beside go to take as they come; while tls13 awaits the first (or the close),
-// run waits for it even when nothing is in flight.
+// values from beside go to take as they come; while tls13 waits for beside (its first value,
+// or the answer to a promised group, or the close), run waits for it even when nothing is in
+// flight.
 func (s *scanner) run(ctx context.Context, planners []planner, beside <-chan Handshake, tls13 *tls13Planner,
 	take func(Handshake)) {
 	type result struct {
@@ -347,7 +364,7 @@ func (s *scanner) run(ctx context.Context, planners []planner, beside <-chan Han
 			s.opts.Wants(wants)
 		}
 		wants = 0
-		if inflight == 0 && (!tls13.awaiting || ctxErr(ctx) != nil) {
+		if inflight == 0 && (!tls13.waiting() || ctxErr(ctx) != nil) {
 			return
 		}
 		var stop <-chan struct{}
@@ -375,6 +392,9 @@ func (s *scanner) run(ctx context.Context, planners []planner, beside <-chan Han
 		case h, ok := <-beside:
 			if !ok {
 				beside = nil
+				take(h)
+				tls13.besideClosed()
+				continue
 			}
 			take(h)
 		case <-stop:

@@ -48,6 +48,9 @@ type tls13Planner struct {
 	// awaiting: the first answer may come from a handshake made beside the scan (see
 	// Options.Handshake), so the first hello is not sent until beside has been called.
 	awaiting bool
+	// promised: groups a handshake beside the scan is to test (Options.Promised), left to
+	// it until beside is closed.
+	promised []uint16
 	first    *outcome
 	held     []heldAnswer // answers sent before the first hello's, until it is known
 
@@ -156,8 +159,8 @@ func (tp *tls13Planner) next(bool) *probe {
 	case len(tp.specGroups) < 2 && (tp.first == nil || tp.clean()):
 		// The likeliest groups after x25519 (which the first hello tests), with the suites
 		// other than ChaCha20 in opposite orders: sent before the first answer when
-		// connections are free.
-		g := []uint16{GroupSecp256r1, GroupSecp384r1}[len(tp.specGroups)]
+		// connections are free. A group promised to a handshake beside is left to it.
+		g := tp.specGroup()
 		suites := slices.DeleteFunc(slices.Clone(tp.suites.order), isChaCha)
 		if len(tp.specGroups) == 1 {
 			slices.Reverse(suites)
@@ -175,7 +178,7 @@ func (tp *tls13Planner) next(bool) *probe {
 		tp.testsMade = true
 		var rare []uint16
 		for _, g := range tp.groups.unknown() {
-			if slices.Contains(tp.specGroups, g) {
+			if slices.Contains(tp.specGroups, g) || slices.Contains(tp.promised, g) {
 				continue
 			}
 			if groupPrior13[g] >= 0.3 {
@@ -238,6 +241,51 @@ func (tp *tls13Planner) next(bool) *probe {
 		}
 	}
 	return nil
+}
+
+// specGroups are the groups of the two order-finding tests, in the order they are taken,
+// the promised ones left out.
+var specGroups = []uint16{GroupSecp256r1, GroupSecp384r1, GroupSecp521r1}
+
+// specGroup returns the group of the next order-finding test.
+func (tp *tls13Planner) specGroup() uint16 {
+	n := len(tp.specGroups)
+	for _, g := range specGroups {
+		if !slices.Contains(tp.promised, g) {
+			if n == 0 {
+				return g
+			}
+			n--
+		}
+	}
+	return specGroups[len(specGroups)-1] // not reached: Scan lets one at most be promised
+}
+
+// waiting reports whether the scan waits for beside: for its first value, or for the
+// answer to a promised group not settled yet.
+func (tp *tls13Planner) waiting() bool {
+	switch {
+	case tp.awaiting:
+		return true
+	case tp.first != nil && !tp.clean():
+		return false // no TLS 1.3 to find groups in
+	}
+	return slices.ContainsFunc(tp.promised, func(g uint16) bool { return tp.groups.is(g, itemUnknown) })
+}
+
+// besideClosed takes the close of beside: the promised groups still unknown are tested
+// like the others.
+func (tp *tls13Planner) besideClosed() {
+	promised := tp.promised
+	tp.promised = nil
+	if !tp.testsMade {
+		return // they will be among the tests made
+	}
+	for _, g := range promised {
+		if tp.groups.is(g, itemUnknown) {
+			tp.tests = append(tp.tests, &chain{rest: []uint16{g}})
+		}
+	}
 }
 
 // beside takes the handshake made beside the scan (Options.Handshake) that the first hello
