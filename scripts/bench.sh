@@ -340,6 +340,6 @@ case " $TOOLS " in
 	done
 	echo
 	echo "- at most 8 connections at a time, the probe's own handshakes included; durations are the enumeration's own (enumeration.duration_ms in the JSON, which starts with the strict handshake), the full probe's are above"
-	echo "- connections are the enumeration's (enumeration.connections); the probe opens 4–6 more (the strict handshake, the one without SNI, one per key type, the resumption pair): BenchmarkProbe's conns/op counts them all"
+	echo "- connections are the enumeration's (enumeration.connections); the probe opens 3–5 more (the strict handshake, whose connection is the resumption's first, the one without SNI, one per key type, the other key type's left out when the enumeration shows none of its suites, and the resumed one): BenchmarkProbe's conns/op counts them all"
 	;;
 esac
