@@ -5,8 +5,6 @@ import (
 	"net"
 	"sync"
 	"time"
-
-	"github.com/wacheck/wacheck/pkg/tlshello"
 )
 
 // budget is the probe's one connection budget: Options.Concurrency slots,
@@ -37,9 +35,11 @@ import (
 //     dial of the next. So they run when the enumeration waits for
 //     answers, mostly in its last round trips. One that has waited
 //     idleWait is served as high, so that an enumeration that never leaves
-//     a slot cannot starve it;
-//   - eager: the enumeration's speculative hellos (tlshello.Eager), which
-//     use a slot that would stay idle otherwise, after those of class idle.
+//     a slot cannot starve it.
+//
+// The enumeration's speculative hellos, sent only when a slot would stay
+// idle otherwise, are not counted in Wants: once one is answered its slot
+// may go to a handshake of class idle.
 //
 // Every address asks for its strict handshake first.
 type budget struct {
@@ -81,7 +81,6 @@ const (
 	high    = iota // the probe's own handshakes and requests that something waits for
 	low            // the enumeration's hellos
 	idle           // the probe's own handshakes that nothing waits for
-	eager          // the enumeration's speculative hellos
 	classes        // how many there are
 )
 
@@ -115,7 +114,7 @@ func (s *Budget) canTake(class int) bool {
 			return false
 		}
 	}
-	if class >= idle {
+	if class == idle {
 		// The slots the enumerations' hellos in flight will take back.
 		free -= max(0, s.wants-s.held[low]-len(s.waiting[low]))
 	}
@@ -129,7 +128,7 @@ func (s *Budget) take(class int) {
 }
 
 // tryAcquire takes a free slot when no waiter of class or a higher one is
-// queued (and, for class idle and eager, the enumerations leave one);
+// queued (and, for class idle, the enumerations leave one);
 // otherwise it queues w (when not nil) and reports false.
 func (s *Budget) tryAcquire(class int, w chan struct{}) bool {
 	s.mu.Lock()
@@ -282,14 +281,9 @@ func expired(ctx context.Context) error {
 }
 
 // dial wraps d: each connection it opens holds a slot of class until it
-// is closed. The enumeration's (class low) speculative hellos take one of
-// class eager (tlshello.Eager).
+// is closed.
 func (b *budget) dial(d DialFunc, class int) DialFunc {
 	return func(ctx context.Context, network, address string) (net.Conn, error) {
-		class := class
-		if class == low && tlshello.Eager(ctx) {
-			class = eager
-		}
 		release, _, err := b.acquire(ctx, class)
 		if err != nil {
 			return nil, err

@@ -47,9 +47,8 @@ func TestSharedBudget(t *testing.T) {
 // TestBudgetServesOwnHandshakesFirst: when a slot frees, a waiting
 // handshake of the probe's own gets it before enumeration hellos that
 // asked earlier, and those before the handshakes nothing waits for (class
-// idle), which come before the enumeration's speculative hellos; within a
-// class, first come, first served; a waiter whose context ends leaves the
-// queue, and no slot is lost or doubled.
+// idle); within a class, first come, first served; a waiter whose context
+// ends leaves the queue, and no slot is lost or doubled.
 func TestBudgetServesOwnHandshakesFirst(t *testing.T) {
 	shared := NewBudget(1)
 	b := newBudget(1, 0, shared)
@@ -78,9 +77,9 @@ func TestBudgetServesOwnHandshakesFirst(t *testing.T) {
 		t.Helper()
 		waitQueued(t, shared, n)
 	}
-	wait("speculative hello", eager)
-	queued(1)
 	wait("no-SNI handshake", idle)
+	queued(1)
+	wait("resumed handshake", idle)
 	queued(2)
 	wait("hello 1", low)
 	queued(3)
@@ -102,7 +101,7 @@ func TestBudgetServesOwnHandshakesFirst(t *testing.T) {
 	queued(6)
 	release()
 	wg.Wait()
-	want := []string{"key-type handshake", "request", "hello 1", "hello 2", "no-SNI handshake", "speculative hello"}
+	want := []string{"key-type handshake", "request", "hello 1", "hello 2", "no-SNI handshake", "resumed handshake"}
 	if !slices.Equal(order, want) {
 		t.Fatalf("served %v, want %v", order, want)
 	}

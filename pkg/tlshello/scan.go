@@ -45,7 +45,8 @@ type Options struct {
 	// Wants, when set, is told how the number of hellos the scan needs in flight changes:
 	// +1 when it chooses one, -1 once it has taken the hello's answer into account (so a
 	// hello whose connection has closed still counts until the scan has chosen what to send
-	// next). Eager hellos (see Eager) are not counted. A dialer sharing its connections with
+	// next). Eager hellos, chosen only because a connection would stay idle otherwise, are
+	// not counted. A dialer sharing its connections with
 	// other work learns from it which of its free connections the scan will take back. The
 	// changes sum to zero when Scan returns.
 	Wants func(delta int)
@@ -289,19 +290,8 @@ type probe struct {
 	list        []uint16 // the suites or groups probed, in the order sent
 	chain       *chain   // the chain the probe peels, if any
 	tag         int      // what the probe is for, within its kind
-	// eager: picked only because a connection would stay idle otherwise (see Eager).
+	// eager: picked only because a connection would stay idle otherwise.
 	eager bool
-}
-
-// eagerKey marks the context of an eager probe's dial.
-type eagerKey struct{}
-
-// Eager reports whether ctx is that of a dial (Options.Dial) for a speculative hello: one
-// the scan sends only because a connection would stay idle otherwise, which it could do
-// without. A dialer sharing its connections with other work may serve those last.
-func Eager(ctx context.Context) bool {
-	e, _ := ctx.Value(eagerKey{}).(bool)
-	return e
 }
 
 type probeKind int
@@ -437,11 +427,7 @@ func (s *scanner) send(ctx context.Context, p *probe) outcome {
 	h := p.hello
 	h.ServerName = s.opts.ServerName
 	sent := h.build()
-	dialCtx := ctx
-	if p.eager {
-		dialCtx = context.WithValue(ctx, eagerKey{}, true)
-	}
-	reply, err := s.exchange(dialCtx, sent.records, p.keyExchange && (p.kind != probeSuites && p.kind != probeVersion &&
+	reply, err := s.exchange(ctx, sent.records, p.keyExchange && (p.kind != probeSuites && p.kind != probeVersion &&
 		p.kind != probeReverse || !s.kxStalled.Load()))
 	if len(reply.Certificates) > 0 && s.certs.CompareAndSwap(nil, &reply.Certificates) {
 		if leaf, err := x509.ParseCertificate(reply.Certificates[0]); err == nil {
