@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"strconv"
+	"sync"
+	"time"
 
 	"github.com/wacheck/wacheck/pkg/target"
 )
@@ -52,12 +54,38 @@ func roundTrip(ctx context.Context, opts Options, tr *http.Transport) *HTTPExcha
 		ex.Err = &NetError{Kind: ErrOther, Msg: err.Error()}
 		return ex
 	}
+	// HTTP/2 calls WroteRequest from its writer and GotFirstResponseByte
+	// from its reader, in either order when the answer is quick, and the
+	// writer's may come after RoundTrip returns: the times are kept aside
+	// until RoundTrip returns, and a request was written before its answer
+	// came, whatever the order of the calls.
+	var mu sync.Mutex
+	var wrote, first time.Time
+	done := false
 	trace := &httptrace.ClientTrace{
-		WroteRequest:         func(httptrace.WroteRequestInfo) { ex.Start = opts.Now() },
-		GotFirstResponseByte: func() { ex.FirstByte = opts.Now() },
+		WroteRequest: func(httptrace.WroteRequestInfo) {
+			now := opts.Now()
+			mu.Lock()
+			defer mu.Unlock()
+			if !done {
+				wrote = now
+			}
+		},
+		GotFirstResponseByte: func() {
+			now := opts.Now()
+			mu.Lock()
+			defer mu.Unlock()
+			if !done {
+				first = now
+			}
+		},
 	}
 	req = req.WithContext(httptrace.WithClientTrace(ctx, trace))
 	resp, err := tr.RoundTrip(req)
+	mu.Lock()
+	done = true
+	ex.Start, ex.FirstByte = wrote, first
+	mu.Unlock()
 	if err != nil {
 		ex.Err = classify(ctx, err)
 		return ex
@@ -67,6 +95,9 @@ func roundTrip(ctx context.Context, opts Options, tr *http.Transport) *HTTPExcha
 	ex.Proto = resp.Proto
 	if ex.FirstByte.IsZero() {
 		ex.FirstByte = opts.Now()
+	}
+	if ex.Start.IsZero() || ex.Start.After(ex.FirstByte) {
+		ex.Start = ex.FirstByte
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxBody))
 	return ex

@@ -477,3 +477,31 @@ func TestAddressesNoSlotReachedAreNotAttempted(t *testing.T) {
 		t.Errorf("outcomes %v, %d connections at once; want 2 timeouts, 2 not attempted, at most 2", kinds, client.Peak())
 	}
 }
+
+// TestRequestTimesInOrder: over HTTP/2 the transport reports the request
+// written and the answer's first byte from two goroutines, in either order
+// when the server answers at once; the exchange's times keep the order of
+// the events (the time to the first byte is never negative), many times over.
+func TestRequestTimesInOrder(t *testing.T) {
+	c := testpki.NewChain(t, time.Now())
+	addr := testpki.StartTLS(t, &tls.Config{Certificates: []tls.Certificate{c.TLSCertificate(c.Intermediate.DER)},
+		NextProtos: []string{"h2", "http/1.1"}})
+	_, port, _ := net.SplitHostPort(addr)
+	tg, err := target.Parse("https://localhost:"+port+"/hook", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{Target: tg, Timeout: 5 * time.Second, Now: time.Now}
+	for range 40 {
+		tc, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true, ServerName: "localhost",
+			NextProtos: []string{"h2"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ex := requestOn(context.Background(), opts, tc)
+		tc.Close()
+		if ex.Err != nil || ex.Proto != "HTTP/2.0" || ex.Start.IsZero() || ex.FirstByte.Before(ex.Start) {
+			t.Fatalf("exchange = %+v: want HTTP/2, the first byte at or after the request's start", ex)
+		}
+	}
+}
