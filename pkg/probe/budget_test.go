@@ -150,13 +150,14 @@ func TestBudgetLeavesTheEnumerationItsSlots(t *testing.T) {
 	}
 	r1()
 	got := make(chan func(), 1)
-	go func() {
+	idleHandshake := func() {
 		release, _, err := b.acquire(ctx, idle)
 		if err != nil {
 			t.Error(err)
 		}
 		got <- release
-	}()
+	}
+	go idleHandshake()
 	waitQueued(t, shared, 1)
 	select {
 	case <-got:
@@ -190,13 +191,7 @@ func TestBudgetLeavesTheEnumerationItsSlots(t *testing.T) {
 	r1, _, _ = b.acquire(ctx, low)
 	r2, _, _ = b.acquire(ctx, low)
 	start := time.Now()
-	go func() {
-		release, _, err := b.acquire(ctx, idle)
-		if err != nil {
-			t.Error(err)
-		}
-		got <- release
-	}()
+	go idleHandshake()
 	waitQueued(t, shared, 1)
 	hello := make(chan func(), 1)
 	go func() {
