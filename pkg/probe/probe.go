@@ -285,11 +285,17 @@ func resolve(ctx context.Context, opts Options) DNS {
 // strict handshake says no, the enumeration is stopped and what it found is
 // dropped, so the report is what it was when the enumeration waited.
 //
-// What the server chose in the strict handshake and the handshakes per key
-// type goes to the enumeration too (tlshello.Options.Handshakes), as soon as
-// the certificates arrive: the strict handshake's TLS 1.3 ServerHello
-// answers the enumeration's first TLS 1.3 hello, which is then not sent, and
-// the suites the others got need no hello of the enumeration's own.
+// What the server chose in the strict handshake, the handshakes per key
+// type and the resumed handshake goes to the enumeration too
+// (tlshello.Options.Handshakes), as soon as the certificates arrive: the
+// strict handshake's TLS 1.3 ServerHello answers the enumeration's first
+// TLS 1.3 hello, which is then not sent, the resumed handshake's its test
+// of P-256 (Options.Promised), and the suites the others got need no hello
+// of the enumeration's own.
+//
+// The handshakes nothing waits for (without SNI, the resumed one, the key
+// type the strict handshake's certificate is not of) take the slots the
+// enumeration leaves (the budget's class idle).
 func probeAddress(ctx context.Context, opts Options, b *budget, addr string, full bool) Endpoint {
 	ep := Endpoint{Address: addr, HandshakeOnly: !full}
 	wantGET := full && opts.Target.Path != ""
@@ -307,7 +313,7 @@ func probeAddress(ctx context.Context, opts Options, b *budget, addr string, ful
 			b.enumerate(scanCtx, func() { ep.Scan, ep.ScanErr = scan(scanCtx, opts, b, addr, beside.ch, groups) })
 		})
 	}
-	defer beside.close() // on every path; the key types' goroutine closes it sooner
+	defer beside.close() // on every path; closed sooner once nothing more comes
 	// The strict handshake's connection is the resumption's first: its
 	// client keeps the session, and the connection stays open until the
 	// server's ticket comes (or the request on it is over).
@@ -458,8 +464,9 @@ func (hs *Handshake) NotScannable() string {
 
 // besideScan carries what the probe's own handshakes got to the
 // enumeration (tlshello.Options.Handshakes): first the strict handshake's
-// (its zero value when it got no certificates), then the handshakes per key
-// type's. A nil *besideScan (no enumeration) takes nothing.
+// (its zero value when it got no certificates), then those of the
+// handshakes per key type and of the resumed handshake. A nil *besideScan
+// (no enumeration) takes nothing.
 type besideScan struct {
 	ch     chan tlshello.Handshake
 	once   sync.Once
