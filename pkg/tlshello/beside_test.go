@@ -226,3 +226,27 @@ func TestScanBesideNeverSent(t *testing.T) {
 		t.Errorf("TLS 1.2: offered %s, want true (it does not wait)", fmtBool(res.Protocols[3].Offered))
 	}
 }
+
+// TestSpecGroupsAfterAPromiseEnds: the two order-finding tests of TLS 1.3 take two
+// different groups, also when the promise of P-256 ends between them (the channel closed
+// without its answer): P-384 first (P-256 promised), then P-256, not P-384 again.
+func TestSpecGroupsAfterAPromiseEnds(t *testing.T) {
+	tp := newTLS13Planner(&scanner{})
+	tp.promised = []uint16{GroupSecp256r1}
+	tp.firstSent = true // the first hello is the strict handshake's, not answered yet
+	tp.awaiting = false
+	var got []uint16
+	p := tp.next(false)
+	if p == nil || p.kind != probeGroups {
+		t.Fatalf("first probe = %+v, want an order-finding group test", p)
+	}
+	got = append(got, p.list...)
+	tp.besideClosed()
+	if p = tp.next(false); p == nil || p.kind != probeGroups {
+		t.Fatalf("second probe = %+v, want an order-finding group test", p)
+	}
+	got = append(got, p.list...)
+	if !slices.Equal(got, []uint16{GroupSecp384r1, GroupSecp256r1}) {
+		t.Errorf("order-finding groups = %v, want P-384 then P-256", got)
+	}
+}

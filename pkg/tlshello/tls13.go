@@ -247,15 +247,12 @@ func (tp *tls13Planner) next(bool) *probe {
 // the promised ones left out.
 var specGroups = []uint16{GroupSecp256r1, GroupSecp384r1, GroupSecp521r1}
 
-// specGroup returns the group of the next order-finding test.
+// specGroup returns the group of the next order-finding test: the first of specGroups
+// neither tested yet nor promised (a promise may end between the two tests).
 func (tp *tls13Planner) specGroup() uint16 {
-	n := len(tp.specGroups)
 	for _, g := range specGroups {
-		if !slices.Contains(tp.promised, g) {
-			if n == 0 {
-				return g
-			}
-			n--
+		if !slices.Contains(tp.promised, g) && !slices.Contains(tp.specGroups, g) {
+			return g
 		}
 	}
 	return specGroups[len(specGroups)-1] // not reached: Scan lets one at most be promised
