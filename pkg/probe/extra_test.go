@@ -258,3 +258,35 @@ func TestResumedHandshakeAnswersP256(t *testing.T) {
 		})
 	}
 }
+
+// TestResumedHandshakeStalls: a server that never answers the resumed
+// handshake (here: the TLS 1.3 hello offering the NIST curves alone) does
+// not hold the enumeration, which was to take its P-256 from it: the
+// enumeration waits as long as for one of its own hellos, tests P-256
+// itself and ends complete, well before the probe's time limit.
+func TestResumedHandshakeStalls(t *testing.T) {
+	c := testpki.NewChain(t, time.Now())
+	stop := make(chan struct{})
+	addr := testpki.StartTLS(t, &tls.Config{Certificates: []tls.Certificate{c.TLSCertificate(c.Intermediate.DER)},
+		GetConfigForClient: func(h *tls.ClientHelloInfo) (*tls.Config, error) {
+			if slices.Contains(h.SupportedVersions, tls.VersionTLS13) &&
+				slices.Equal(h.SupportedCurves, []tls.CurveID{tls.CurveP256, tls.CurveP384, tls.CurveP521}) {
+				<-stop // stalls until the test ends
+			}
+			return nil, nil
+		}})
+	t.Cleanup(func() { close(stop) }) // before the server's cleanup, which waits for its handshakes
+	ev := runWith(t, addr, Options{Timeout: 9 * time.Second, Enumerate: true})
+	ep := ev.Endpoints[0]
+	if ep.ScanErr != nil || ep.Scan == nil || ep.Scan.Duration > 7*time.Second {
+		t.Fatalf("enumeration: %v, %+v; want it complete within 7s", ep.ScanErr, ep.Scan)
+	}
+	for _, p := range ep.Scan.Protocols {
+		if p.Version == tls.VersionTLS13 && (!slices.Contains(p.Groups, "secp256r1") || len(p.Errors) > 0) {
+			t.Errorf("TLS 1.3: %+v, want P-256 found by the enumeration itself", p)
+		}
+	}
+	if r := ep.Resumption; r == nil || r.Err == nil || r.Resumed {
+		t.Errorf("resumption = %+v, want the stalled handshake's error", r)
+	}
+}

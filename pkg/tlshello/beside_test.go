@@ -146,7 +146,7 @@ func TestScanBesideSavesTheFirstHello(t *testing.T) {
 	// without it: the scan tests it itself, at the end.
 	p256 := Handshake{Version: VersionTLS13, CipherSuite: h.CipherSuite, Group: GroupSecp256r1}
 	for _, kept := range []bool{true, false} {
-		ch = make(chan Handshake, 3)
+		ch := make(chan Handshake, 3)
 		ch <- h
 		ch <- kt[0]
 		go func() {
@@ -165,6 +165,21 @@ func TestScanBesideSavesTheFirstHello(t *testing.T) {
 		if promised.Connections != want {
 			t.Errorf("P-256 promised, answered %v: %d connections, want %d", kept, promised.Connections, want)
 		}
+	}
+
+	// Promised, and the handshake that was to answer stalls (the channel stays open): the
+	// scan waits for it no longer than for a hello's answer (Timeout), then tests P-256.
+	ch = make(chan Handshake, 3)
+	ch <- h
+	ch <- kt[0]
+	defer close(ch)
+	start := time.Now()
+	stalled := scanLoopback(t, addr, Options{Concurrency: 1, Handshakes: ch, Promised: []uint16{GroupSecp256r1},
+		Timeout: 300 * time.Millisecond})
+	checkModel(t, legacyModel, stalled)
+	if el := time.Since(start); el > 3*time.Second || stalled.Connections != both.Connections {
+		t.Errorf("P-256 promised, its answer stalled: %v, %d connections; want under 3s and %d", el,
+			stalled.Connections, both.Connections)
 	}
 }
 
@@ -229,7 +244,8 @@ func TestScanBesideNeverSent(t *testing.T) {
 
 // TestSpecGroupsAfterAPromiseEnds: the two order-finding tests of TLS 1.3 take two
 // different groups, also when the promise of P-256 ends between them (the channel closed
-// without its answer): P-384 first (P-256 promised), then P-256, not P-384 again.
+// without its answer): P-384 first (P-256 promised), then P-256, not P-384 again; and
+// groups still unknown when the promised answer came before them.
 func TestSpecGroupsAfterAPromiseEnds(t *testing.T) {
 	tp := newTLS13Planner(&scanner{})
 	tp.promised = []uint16{GroupSecp256r1}
@@ -241,12 +257,29 @@ func TestSpecGroupsAfterAPromiseEnds(t *testing.T) {
 		t.Fatalf("first probe = %+v, want an order-finding group test", p)
 	}
 	got = append(got, p.list...)
-	tp.besideClosed()
+	tp.release()
 	if p = tp.next(false); p == nil || p.kind != probeGroups {
 		t.Fatalf("second probe = %+v, want an order-finding group test", p)
 	}
 	got = append(got, p.list...)
 	if !slices.Equal(got, []uint16{GroupSecp384r1, GroupSecp256r1}) {
 		t.Errorf("order-finding groups = %v, want P-384 then P-256", got)
+	}
+
+	// The promised answer came (P-256 accepted) and the promise ended before the first
+	// test was chosen (a slow scan): the tests take groups still unknown.
+	tp = newTLS13Planner(&scanner{})
+	tp.promised = []uint16{GroupSecp256r1}
+	tp.firstSent = true
+	tp.groups.settle(GroupSecp256r1, itemAccepted)
+	tp.release()
+	got = nil
+	for range 2 {
+		if p := tp.next(false); p != nil && p.kind == probeGroups {
+			got = append(got, p.list...)
+		}
+	}
+	if !slices.Equal(got, []uint16{GroupSecp384r1, GroupSecp521r1}) {
+		t.Errorf("order-finding groups with P-256 settled = %v, want P-384 then P-521", got)
 	}
 }

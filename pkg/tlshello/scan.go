@@ -38,7 +38,8 @@ type Options struct {
 	Handshakes <-chan Handshake
 	// Promised are TLS 1.3 groups that a handshake made beside the scan is to offer first
 	// (with its key share), whose answer comes on Handshakes: the scan does not test them
-	// itself unless Handshakes is closed before they are settled. Ignored without
+	// itself unless Handshakes is closed before they are settled, or they are all it has
+	// left and no answer came within Timeout. Ignored without
 	// Handshakes; of P-256, P-384 and P-521, the first promised only (the scan needs two of
 	// them to find the order of the TLS 1.3 suites).
 	Promised []uint16
@@ -310,7 +311,7 @@ const (
 // run sends the planners' probes, at most Concurrency at once, until none wants more. The
 // values from beside go to take as they come; while tls13 waits for beside (its first value,
 // or the answer to a promised group, or the close), run waits for it even when nothing is in
-// flight.
+// flight, for a promised group at most Options.Timeout.
 func (s *scanner) run(ctx context.Context, planners []planner, beside <-chan Handshake, tls13 *tls13Planner,
 	take func(Handshake)) {
 	type result struct {
@@ -320,6 +321,7 @@ func (s *scanner) run(ctx context.Context, planners []planner, beside <-chan Han
 	results := make(chan result)
 	inflight, sent := 0, 0
 	wants := 0 // the change in the hellos needed in flight, not told yet (Options.Wants)
+	var promised *time.Timer // started when only promised groups are left to wait for
 	for {
 		for inflight < s.opts.Concurrency && ctxErr(ctx) == nil && sent < maxProbes {
 			p := pick(planners, false)
@@ -360,6 +362,16 @@ func (s *scanner) run(ctx context.Context, planners []planner, beside <-chan Han
 		var stop <-chan struct{}
 		if inflight == 0 {
 			stop = ctx.Done() // waiting for beside alone
+			if !tls13.awaiting && promised == nil {
+				// Only promised groups are left: their answer gets as long as a
+				// hello's would (a handshake that stalls must not hold the scan).
+				promised = time.NewTimer(s.opts.Timeout)
+				defer promised.Stop()
+			}
+		}
+		var unpromise <-chan time.Time
+		if promised != nil {
+			unpromise = promised.C
 		}
 		select {
 		case r := <-results:
@@ -383,10 +395,12 @@ func (s *scanner) run(ctx context.Context, planners []planner, beside <-chan Han
 			if !ok {
 				beside = nil
 				take(h)
-				tls13.besideClosed()
+				tls13.release()
 				continue
 			}
 			take(h)
+		case <-unpromise:
+			tls13.release()
 		case <-stop:
 		}
 	}

@@ -248,11 +248,15 @@ func (tp *tls13Planner) next(bool) *probe {
 var specGroups = []uint16{GroupSecp256r1, GroupSecp384r1, GroupSecp521r1}
 
 // specGroup returns the group of the next order-finding test: the first of specGroups
-// neither tested yet nor promised (a promise may end between the two tests).
+// neither tested yet nor promised (a promise may end between the two tests), and not
+// settled by a handshake beside when another is left (the test then settles a group too).
 func (tp *tls13Planner) specGroup() uint16 {
-	for _, g := range specGroups {
-		if !slices.Contains(tp.promised, g) && !slices.Contains(tp.specGroups, g) {
-			return g
+	for _, unknownOnly := range []bool{true, false} {
+		for _, g := range specGroups {
+			if !slices.Contains(tp.promised, g) && !slices.Contains(tp.specGroups, g) &&
+				(!unknownOnly || tp.groups.is(g, itemUnknown)) {
+				return g
+			}
 		}
 	}
 	return specGroups[len(specGroups)-1] // not reached: Scan lets one at most be promised
@@ -270,9 +274,9 @@ func (tp *tls13Planner) waiting() bool {
 	return slices.ContainsFunc(tp.promised, func(g uint16) bool { return tp.groups.is(g, itemUnknown) })
 }
 
-// besideClosed takes the close of beside: the promised groups still unknown are tested
-// like the others.
-func (tp *tls13Planner) besideClosed() {
+// release ends the promises (beside closed, or no answer in time): the promised groups
+// still unknown are tested like the others.
+func (tp *tls13Planner) release() {
 	promised := tp.promised
 	tp.promised = nil
 	if !tp.testsMade {
