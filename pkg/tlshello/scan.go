@@ -320,7 +320,7 @@ func (s *scanner) run(ctx context.Context, planners []planner, beside <-chan Han
 	}
 	results := make(chan result)
 	inflight, sent := 0, 0
-	wants := 0 // the change in the hellos needed in flight, not told yet (Options.Wants)
+	wants := 0               // the change in the hellos needed in flight, not told yet (Options.Wants)
 	var promised *time.Timer // started when only promised groups are left to wait for
 	for {
 		for inflight < s.opts.Concurrency && ctxErr(ctx) == nil && sent < maxProbes {
