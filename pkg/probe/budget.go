@@ -17,7 +17,7 @@ import (
 //
 // Waiting for a slot is never timed as part of a phase: the strict
 // handshake takes its slot before its connect is timed. Waiters are served
-// first come, first served within four classes, in this order:
+// first come, first served within three classes, in this order:
 //
 //   - high: the probe's own handshakes and requests that something waits
 //     for (the strict one, the one per key type whose suite the

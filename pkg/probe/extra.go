@@ -64,13 +64,10 @@ func keyTypeSuites(c Client) (types []string, suites map[string][]uint16) {
 // tells nothing the report uses.
 //
 // chose (when set) is told what the server chose in each, as soon as its
-// certificates arrive; fed (when set) is called once the handshakes made
-// at once are done (the others tell chose after the enumeration's end).
+// certificates arrive; fed is called once the handshakes made at once are
+// done (the others tell chose after the enumeration's end).
 func keyTypeHandshakes(ctx context.Context, opts Options, b *budget, addr string, strict *Handshake,
 	scanned func() *tlshello.Result, chose func(tls.ConnectionState), fed func()) []KeyTypeHandshake {
-	if fed == nil {
-		fed = func() {}
-	}
 	fed = sync.OnceFunc(fed)
 	defer fed()
 	types, suites := keyTypeSuites(opts.Client)

@@ -370,7 +370,7 @@ func probeAddress(ctx context.Context, opts Options, b *budget, addr string, ful
 		a.done()
 		close(strictDone)
 	}
-	if sessions != nil && ep.Handshake.Err == nil {
+	if resuming && ep.Handshake.Err == nil {
 		// One handshake per key type the sender can negotiate (a server
 		// may serve an ECDSA and an RSA chain side by side), and one
 		// resuming the strict handshake's session.

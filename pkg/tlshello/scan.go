@@ -173,12 +173,15 @@ func Scan(ctx context.Context, addr string, opts Options) (*Result, error) {
 	if opts.Handshakes != nil {
 		tls13.awaiting = true
 		// At most one of the order-finding tests' groups: two are needed.
-		for i, g := range opts.Promised {
-			if !slices.Contains(specGroups, g) || !slices.ContainsFunc(opts.Promised[:i], func(p uint16) bool {
-				return slices.Contains(specGroups, p)
-			}) {
-				tls13.promised = append(tls13.promised, g)
+		spec := false
+		for _, g := range opts.Promised {
+			if slices.Contains(specGroups, g) {
+				if spec {
+					continue
+				}
+				spec = true
 			}
+			tls13.promised = append(tls13.promised, g)
 		}
 	}
 	planners := []planner{legacy[3], tls13, legacy[2], legacy[1], legacy[0]}
@@ -320,8 +323,14 @@ func (s *scanner) run(ctx context.Context, planners []planner, beside <-chan Han
 	}
 	results := make(chan result)
 	inflight, sent := 0, 0
-	wants := 0               // the change in the hellos needed in flight, not told yet (Options.Wants)
-	var promised *time.Timer // started when only promised groups are left to wait for
+	wants := 0 // the change in the hellos needed in flight, not told yet (Options.Wants)
+	tellWants := func() {
+		if wants != 0 && s.opts.Wants != nil {
+			s.opts.Wants(wants)
+		}
+		wants = 0
+	}
+	var promiseWait *time.Timer // started when only promised groups are left to wait for
 	for {
 		for inflight < s.opts.Concurrency && ctxErr(ctx) == nil && sent < maxProbes {
 			p := pick(planners, false)
@@ -336,9 +345,8 @@ func (s *scanner) run(ctx context.Context, planners []planner, beside <-chan Han
 			if !p.eager {
 				// Told before the hello's dial; what the answers taken off owe is told
 				// only after the hellos chosen from them.
-				if wants++; wants > 0 && s.opts.Wants != nil {
-					s.opts.Wants(wants)
-					wants = 0
+				if wants++; wants > 0 {
+					tellWants()
 				}
 			}
 			inflight++
@@ -352,26 +360,23 @@ func (s *scanner) run(ctx context.Context, planners []planner, beside <-chan Han
 				results <- result{p, o}
 			}()
 		}
-		if wants != 0 && s.opts.Wants != nil {
-			s.opts.Wants(wants)
-		}
-		wants = 0
+		tellWants()
 		if inflight == 0 && (!tls13.waiting() || ctxErr(ctx) != nil) {
 			return
 		}
 		var stop <-chan struct{}
 		if inflight == 0 {
 			stop = ctx.Done() // waiting for beside alone
-			if !tls13.awaiting && promised == nil {
+			if !tls13.awaiting && promiseWait == nil {
 				// Only promised groups are left: their answer gets as long as a
 				// hello's would (a handshake that stalls must not hold the scan).
-				promised = time.NewTimer(s.opts.Timeout)
-				defer promised.Stop()
+				promiseWait = time.NewTimer(s.opts.Timeout)
+				defer promiseWait.Stop()
 			}
 		}
 		var unpromise <-chan time.Time
-		if promised != nil {
-			unpromise = promised.C
+		if promiseWait != nil {
+			unpromise = promiseWait.C
 		}
 		select {
 		case r := <-results:

@@ -49,7 +49,7 @@ type tls13Planner struct {
 	// Options.Handshake), so the first hello is not sent until beside has been called.
 	awaiting bool
 	// promised: groups a handshake beside the scan is to test (Options.Promised), left to
-	// it until beside is closed.
+	// it until beside is closed or the scan stops waiting for them (release).
 	promised []uint16
 	first    *outcome
 	held     []heldAnswer // answers sent before the first hello's, until it is known
