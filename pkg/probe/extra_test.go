@@ -110,21 +110,12 @@ func TestKeyTypeHandshakeLeftToTheEnumeration(t *testing.T) {
 // handshake is made for it, with or without a request on that connection.
 func TestResumptionOnTheStrictConnection(t *testing.T) {
 	c := testpki.NewChain(t, time.Now())
-	var mu sync.Mutex
-	var hellos []*tls.ClientHelloInfo
+	var hellos helloLog
 	addr := testpki.StartTLS(t, &tls.Config{Certificates: []tls.Certificate{c.TLSCertificate(c.Intermediate.DER)},
-		NextProtos: []string{"h2", "http/1.1"},
-		GetConfigForClient: func(h *tls.ClientHelloInfo) (*tls.Config, error) {
-			mu.Lock()
-			hellos = append(hellos, h)
-			mu.Unlock()
-			return nil, nil
-		}})
+		NextProtos: []string{"h2", "http/1.1"}, GetConfigForClient: hellos.record})
 	_, port, _ := net.SplitHostPort(addr)
 	for _, url := range []string{"localhost:" + port, "https://localhost:" + port + "/hook"} {
-		mu.Lock()
-		hellos = nil
-		mu.Unlock()
+		hellos.take() // the other URL's
 		tg, err := target.Parse(url, "")
 		if err != nil {
 			t.Fatal(err)
@@ -145,9 +136,7 @@ func TestResumptionOnTheStrictConnection(t *testing.T) {
 		if n := conns.Total(); n != 5 {
 			t.Errorf("%s: %d connections, want 5", url, n)
 		}
-		mu.Lock()
-		strict := hellos[0]
-		mu.Unlock()
+		strict := hellos.take()[0]
 		if strict.ServerName != "localhost" || !slices.Contains(strict.Extensions, 45) {
 			t.Errorf("%s: the first hello (SNI %q) has no psk_key_exchange_modes: extensions %v", url, strict.ServerName,
 				strict.Extensions)
@@ -210,15 +199,9 @@ func TestResumedHandshakeAnswersP256(t *testing.T) {
 		{"x25519 only", []tls.CurveID{tls.X25519}, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			var mu sync.Mutex
-			var hellos []*tls.ClientHelloInfo
+			var hellos helloLog
 			addr := testpki.StartTLS(t, &tls.Config{Certificates: []tls.Certificate{cert}, CurvePreferences: tt.curves,
-				GetConfigForClient: func(h *tls.ClientHelloInfo) (*tls.Config, error) {
-					mu.Lock()
-					hellos = append(hellos, h)
-					mu.Unlock()
-					return nil, nil
-				}})
+				GetConfigForClient: hellos.record})
 			ev := runWith(t, addr, Options{Timeout: 10 * time.Second, Enumerate: true})
 			ep := ev.Endpoints[0]
 			if r := ep.Resumption; r == nil || r.Err != nil || !r.Resumed {
@@ -235,10 +218,8 @@ func TestResumedHandshakeAnswersP256(t *testing.T) {
 			}
 			// Go's handshakes offer P-256 among other groups; in TLS 1.3 only
 			// the enumeration's group test offers it alone.
-			mu.Lock()
-			defer mu.Unlock()
 			alone, tuned := 0, 0
-			for _, h := range hellos {
+			for _, h := range hellos.take() {
 				switch {
 				case !slices.Contains(h.SupportedVersions, tls.VersionTLS13):
 				case slices.Equal(h.SupportedCurves, []tls.CurveID{tls.CurveP256}):
@@ -289,4 +270,27 @@ func TestResumedHandshakeStalls(t *testing.T) {
 	if r := ep.Resumption; r == nil || r.Err == nil || r.Resumed {
 		t.Errorf("resumption = %+v, want the stalled handshake's error", r)
 	}
+}
+
+// helloLog records the ClientHellos a loopback server gets (record is its
+// GetConfigForClient).
+type helloLog struct {
+	mu     sync.Mutex
+	hellos []*tls.ClientHelloInfo
+}
+
+func (l *helloLog) record(h *tls.ClientHelloInfo) (*tls.Config, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.hellos = append(l.hellos, h)
+	return nil, nil
+}
+
+// take returns the hellos recorded since the last take.
+func (l *helloLog) take() []*tls.ClientHelloInfo {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	h := l.hellos
+	l.hellos = nil
+	return h
 }
